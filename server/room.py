@@ -1,0 +1,236 @@
+"""One room on the hub: the authoritative state, its journal, and the single committer task.
+
+Every change goes through `submit`. The committer takes whatever has queued up, decides
+each command against the working state, writes the whole group in one transaction (one fsync),
+then fans the events out and acknowledges. Nothing is sent before it is durable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import OrderedDict, deque
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from server.journal import CommandRecord, Entry, Journal
+from server.peer import Peer
+from warroom import protocol as p
+from warroom.core import Actor, Command, Reject, Role, RoomState, apply, decide, replay
+from warroom.core.wire import event_to_wire, state_to_wire
+from warroom.protocol import Resume
+
+log = logging.getLogger("warroom.hub")
+
+MAX_BATCH = 2000
+RING = 5000  # recent events kept in memory for resumes and snapshots
+SNAPSHOT_RECENT = 300  # events sent with a snapshot so the timeline has context
+RESUME_FROM_DISK = 50_000  # beyond this a snapshot is cheaper than replaying events
+EVENTS_PER_FRAME = 1000
+REJECT_MEMORY = 10_000
+HUB = Actor("hub", Role.ENGINEER, "hub")
+
+
+@dataclass(slots=True)
+class Submission:
+    """A command waiting for the committer, with where its answer goes."""
+
+    actor: Actor
+    op: str | None  # None: nothing to decide, only a connection to welcome in order
+    args: Mapping[str, Any]
+    cmd_id: str | None = None
+    reply: Peer | None = None
+    trusted: bool = False
+    joining: Peer | None = None
+    resume: Resume | None = None
+
+
+class RoomHost:
+    """The authoritative copy of one room."""
+
+    def __init__(self, name: str, journal: Journal) -> None:
+        self.name = name
+        self.journal = journal
+        self.epoch = journal.epoch
+        self.state = RoomState(room=name)
+        self.head = 0
+        self.peers: set[Peer] = set()
+        self._ring: deque[dict[str, Any]] = deque(maxlen=RING)
+        self._acked: dict[tuple[str, str], int] = {}
+        self._rejected: OrderedDict[tuple[str, str], Reject] = OrderedDict()
+        self._inbox: asyncio.Queue[Submission] = asyncio.Queue()
+        self._io = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"journal-{name}")
+        self._task: asyncio.Task[None] | None = None
+        self.last_ts = 0.0
+
+    # --- life cycle ------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Rebuild the state from the journal and start committing."""
+        loop = asyncio.get_running_loop()
+        entries = await loop.run_in_executor(self._io, lambda: list(self.journal.entries()))
+        records = await loop.run_in_executor(self._io, lambda: list(self.journal.commands()))
+        self.state = replay(self.name, (e.event for e in entries))
+        if entries:
+            self.head = entries[-1].seq
+            self.last_ts = entries[-1].event.ts
+        self._ring.extend(event_to_wire(e.event, e.seq) for e in entries[-RING:])
+        self._acked = {(r.actor, r.id): r.seq for r in records}
+        self._task = asyncio.create_task(self._commit_loop(), name=f"room-{self.name}")
+        # Connections do not survive a restart; say so in the journal so state matches reality.
+        self.submit(Submission(HUB, "reset_presence", {}, trusted=True))
+
+    async def stop(self) -> None:
+        """Stop the committer and close the journal."""
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+        await asyncio.get_running_loop().run_in_executor(self._io, self.journal.close)
+        self._io.shutdown(wait=True)
+
+    def submit(self, sub: Submission) -> None:
+        """Queue a command for the committer."""
+        self._inbox.put_nowait(sub)
+
+    def remove(self, peer: Peer) -> None:
+        """Stop sending to `peer`."""
+        self.peers.discard(peer)
+
+    # --- the committer ---------------------------------------------------------------------
+
+    async def _commit_loop(self) -> None:
+        while True:
+            batch = [await self._inbox.get()]
+            while len(batch) < MAX_BATCH and not self._inbox.empty():
+                batch.append(self._inbox.get_nowait())
+            try:
+                await self._commit(batch)
+            except Exception:
+                log.exception("room %s: commit failed; %d commands refused", self.name, len(batch))
+                self._refuse(batch)
+
+    async def _commit(self, batch: list[Submission]) -> None:
+        working, seq = self.state, self.head
+        entries: list[Entry] = []
+        records: list[CommandRecord] = []
+        answers: list[tuple[Submission, int | Reject]] = []
+        pending: dict[tuple[str, str], int] = {}
+        for sub in batch:
+            key = (sub.actor.name, sub.cmd_id) if sub.cmd_id is not None else None
+            if key is not None:
+                earlier = self._acked.get(key, pending.get(key))
+                old_reject = self._rejected.get(key)
+                if earlier is not None or old_reject is not None:
+                    answers.append((sub, earlier if earlier is not None else old_reject))  # type: ignore[arg-type]
+                    continue
+            if sub.op is None:
+                answers.append((sub, seq))
+                continue
+            self.last_ts = max(self.last_ts, time.time())
+            result = decide(
+                working, sub.actor, Command(sub.op, sub.args, self.last_ts), trusted=sub.trusted
+            )
+            if isinstance(result, Reject):
+                answers.append((sub, result))
+                if key is not None:
+                    self._remember_reject(key, result)
+                continue
+            for event in result:
+                seq += 1
+                working = apply(working, event)
+                entries.append(Entry(seq, event))
+            if key is not None:
+                pending[key] = seq
+                records.append(CommandRecord(key[0], key[1], seq))
+            answers.append((sub, seq))
+        if entries or records:
+            await asyncio.get_running_loop().run_in_executor(
+                self._io, self.journal.commit, entries, records
+            )
+        self.state, self.head = working, seq
+        self._acked.update(pending)
+        wire = [event_to_wire(e.event, e.seq) for e in entries]
+        self._ring.extend(wire)
+        if wire:
+            frame = p.encode_events(self.epoch, wire)
+            for peer in list(self.peers):
+                if not peer.push(frame):
+                    self.peers.discard(peer)
+        for sub, answer in answers:
+            if sub.joining is not None:
+                if isinstance(answer, Reject):
+                    sub.joining.push(p.encode(p.Error(p.ErrorCode.BAD_FRAME, answer.reason)))
+                    sub.joining.drop(p.Close.BAD_FRAME, answer.reason[:120])
+                else:
+                    await self._welcome(sub.joining, sub.resume)
+            if sub.reply is None or sub.cmd_id is None:
+                continue
+            if isinstance(answer, Reject):
+                sub.reply.push(
+                    p.encode(p.RejectFrame(sub.cmd_id, answer.code.value, answer.reason))
+                )
+            else:
+                sub.reply.push(p.encode(p.Ack(sub.cmd_id, self.epoch, answer)))
+
+    def _refuse(self, batch: list[Submission]) -> None:
+        for sub in batch:
+            if sub.joining is not None:
+                sub.joining.drop(p.Close.INTERNAL, "the hub could not record your arrival")
+            elif sub.reply is not None and sub.cmd_id is not None:
+                reason = "the hub could not write its journal; nothing was applied, try again"
+                sub.reply.push(p.encode(p.RejectFrame(sub.cmd_id, "unavailable", reason)))
+
+    def _remember_reject(self, key: tuple[str, str], reject: Reject) -> None:
+        self._rejected[key] = reject
+        if len(self._rejected) > REJECT_MEMORY:
+            self._rejected.popitem(last=False)
+
+    # --- catching a new connection up ----------------------------------------------------------
+
+    async def _welcome(self, peer: Peer, resume: Resume | None) -> None:
+        actor = peer.actor
+        missed = await self._catch_up(resume)
+        peer.push(
+            p.encode(
+                p.Welcome(
+                    p.VERSION,
+                    self.name,
+                    actor.name,
+                    actor.role.value,
+                    self.epoch,
+                    self.head,
+                    missed is not None,
+                )
+            )
+        )
+        if missed is None:
+            recent = list(self._ring)[-SNAPSHOT_RECENT:]
+            peer.push(
+                p.encode(p.Snapshot(self.epoch, self.head, state_to_wire(self.state), recent))
+            )
+        else:
+            for i in range(0, len(missed), EVENTS_PER_FRAME):
+                peer.push(p.encode_events(self.epoch, missed[i : i + EVENTS_PER_FRAME]))
+        if peer.alive:
+            self.peers.add(peer)
+
+    async def _catch_up(self, resume: Resume | None) -> list[dict[str, Any]] | None:
+        """The events after the resume point, or None when only a snapshot will do."""
+        # An empty epoch means "whatever epoch you have": `warroom events` reads history so.
+        if resume is None or resume.epoch not in ("", self.epoch) or resume.seq > self.head:
+            return None
+        gap = self.head - resume.seq
+        if gap <= len(self._ring):
+            return list(self._ring)[len(self._ring) - gap :] if gap else []
+        if gap > RESUME_FROM_DISK:
+            return None
+        entries = await asyncio.get_running_loop().run_in_executor(
+            self._io, lambda: list(self.journal.entries(after=resume.seq))
+        )
+        return [event_to_wire(e.event, e.seq) for e in entries]

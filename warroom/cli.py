@@ -1,0 +1,231 @@
+"""The `warroom` command: hub, token, join, send, state, events and demo."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from warroom.core import Role
+
+ROLES = [r.value for r in Role]
+DEFAULT_DATA = Path("warroom-data")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="warroom")
+def main() -> None:
+    """warroom: run a deployment train together, in the terminal."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8765, show_default=True, type=int, help="0 picks a free port.")
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=DEFAULT_DATA,
+    show_default=True,
+    help="Journals and the signing secret live here.",
+)
+@click.option(
+    "--secret-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Read the signing secret here instead of DATA_DIR/secret.key.",
+)
+@click.option("--tls-cert", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--tls-key", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--max-frame",
+    default=1 << 20,
+    show_default=True,
+    type=click.IntRange(1024),
+    help="Largest frame accepted, in bytes; bigger ones close with 1009.",
+)
+@click.option(
+    "--rate",
+    default=50.0,
+    show_default=True,
+    type=click.FloatRange(min=0.1),
+    help="Frames per second allowed per connection, on average.",
+)
+@click.option(
+    "--burst",
+    default=200.0,
+    show_default=True,
+    type=click.FloatRange(min=1),
+    help="Frames allowed at once per connection.",
+)
+@click.option(
+    "--send-queue",
+    default=1024,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Frames queued for a client before it counts as too slow and is dropped.",
+)
+def hub(
+    host: str,
+    port: int,
+    data_dir: Path,
+    secret_file: Path | None,
+    tls_cert: Path | None,
+    tls_key: Path | None,
+    max_frame: int,
+    rate: float,
+    burst: float,
+    send_queue: int,
+) -> None:
+    """Run the hub that holds the rooms."""
+    from server.auth import AuthError, load_or_create_secret
+    from server.hub import HubConfig
+    from server.main import run_hub, tls_context
+
+    if (tls_cert is None) != (tls_key is None):
+        raise click.UsageError("--tls-cert and --tls-key go together")
+    try:
+        secret = load_or_create_secret(data_dir, secret_file)
+    except AuthError as exc:
+        raise click.ClickException(str(exc)) from None
+    tls = tls_context(tls_cert, tls_key) if tls_cert and tls_key else None
+    config = HubConfig(
+        data_dir=data_dir,
+        secret=secret,
+        max_frame=max_frame,
+        rate=rate,
+        burst=burst,
+        send_queue=send_queue,
+    )
+    try:
+        asyncio.run(run_hub(config, host, port, tls))
+    except OSError as exc:
+        raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+
+
+@main.command()
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=DEFAULT_DATA,
+    show_default=True,
+)
+@click.option("--secret-file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--room", required=True)
+@click.option("--name", required=True)
+@click.option("--role", required=True, type=click.Choice(ROLES))
+@click.option("--ttl", default="12h", show_default=True, help="How long it is valid: 30m, 12h, 7d.")
+def token(
+    data_dir: Path, secret_file: Path | None, room: str, name: str, role: str, ttl: str
+) -> None:
+    """Mint a signed token for a person in a room."""
+    from server.auth import AuthError, load_or_create_secret, mint, parse_ttl
+    from warroom.protocol import ProtocolError
+
+    try:
+        secret = load_or_create_secret(data_dir, secret_file)
+        click.echo(mint(secret, room, name, Role(role), parse_ttl(ttl), time.time()))
+    except AuthError as exc:
+        raise click.ClickException(str(exc)) from None
+    except ProtocolError as exc:
+        raise click.ClickException(exc.message) from None
+
+
+_url = click.argument("url")
+_token = click.option(
+    "--token",
+    "-t",
+    envvar="WARROOM_TOKEN",
+    required=True,
+    help="Your token (or set WARROOM_TOKEN).",
+)
+
+
+@main.command()
+@_url
+@_token
+@click.option("--tz", help="Your time zone, e.g. Europe/Berlin (default: this machine's).")
+def join(url: str, token: str, tz: str | None) -> None:
+    """Join a room in the terminal UI."""
+    from warroom.client import room_of
+    from warroom.timezones import check_tz, local_tz
+    from warroom.tui.app import WarroomApp
+
+    try:
+        room_of(url)
+        zone = check_tz(tz) if tz else local_tz()
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+    WarroomApp(url, token, zone).run()
+
+
+@main.command(context_settings={"ignore_unknown_options": True})
+@_url
+@_token
+@click.argument("op")
+@click.argument("pairs", nargs=-1)
+def send(url: str, token: str, op: str, pairs: tuple[str, ...]) -> None:
+    """Send one command: OP key=value (a string) or key:=JSON (a number, true, ...)."""
+    from warroom.script import parse_pairs, send_one
+
+    try:
+        args = parse_pairs(pairs)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="key=value") from None
+    answer = _run(send_one(url, token, op, args))
+    click.echo(json.dumps(answer))
+    if not answer.get("ok"):
+        sys.exit(1)
+
+
+@main.command()
+@_url
+@_token
+def state(url: str, token: str) -> None:
+    """Print the room's state as JSON."""
+    from warroom.script import fetch_state
+
+    click.echo(json.dumps(_run(fetch_state(url, token)), indent=2))
+
+
+@main.command()
+@_url
+@_token
+@click.option("--follow", "-f", is_flag=True, help="Keep printing new events as they happen.")
+def events(url: str, token: str, follow: bool) -> None:
+    """Print the room's events as JSON lines."""
+    from warroom.script import print_events
+
+    _run(print_events(url, token, follow, lambda line: click.echo(line)))
+
+
+@main.command()
+@click.option(
+    "--as",
+    "role",
+    type=click.Choice(ROLES),
+    default="conductor",
+    show_default=True,
+    help="Which seat to watch the demo from.",
+)
+def demo(role: str) -> None:
+    """Start a hub in a temporary directory and open a sample room."""
+    from warroom.demo import run_demo
+
+    run_demo(Role(role))
+
+
+def _run(coro: Any) -> Any:
+    from warroom.client import ConnectError
+
+    try:
+        return asyncio.run(coro)
+    except ConnectError as exc:
+        raise click.ClickException(str(exc)) from None
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    except KeyboardInterrupt:
+        sys.exit(130)

@@ -1,0 +1,106 @@
+"""The room's value types: actors, commands, events, rejections and the room state."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Any
+
+
+class Role(StrEnum):
+    """A token's role. The seat decides who among conductors actually drives."""
+
+    CONDUCTOR = "conductor"
+    ENGINEER = "engineer"
+    VISITOR = "visitor"
+
+
+class Code(StrEnum):
+    """Reason codes for a rejected command; part of the wire contract."""
+
+    FORBIDDEN = "forbidden"
+    INVALID = "invalid"
+    UNKNOWN_OP = "unknown_op"
+    CONFLICT = "conflict"
+    RATE_LIMITED = "rate_limited"
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who sends a command: the name and role from their token, and their connection."""
+
+    name: str
+    role: Role
+    conn: str = ""
+    tz: str = "UTC"
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """A request to change the room; `ts` is the hub's clock when it was decided."""
+
+    op: str
+    args: Mapping[str, Any]
+    ts: float
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """A fact that happened to the room. Events are the only thing `apply` accepts."""
+
+    kind: str
+    ts: float
+    actor: str
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Reject:
+    """A refused command: a reason code from `Code` and a sentence for people."""
+
+    code: Code
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """A person who has been in the room; present while `conns` is non-empty."""
+
+    name: str
+    role: Role
+    tz: str
+    conns: frozenset[str] = frozenset()
+    since: float = 0.0
+
+    @property
+    def present(self) -> bool:
+        return bool(self.conns)
+
+
+def _empty_members() -> Mapping[str, Member]:
+    return MappingProxyType({})
+
+
+@dataclass(frozen=True, slots=True)
+class RoomState:
+    """Everything the room knows. Replace, never mutate: `apply` returns a new one."""
+
+    room: str
+    members: Mapping[str, Member] = field(default_factory=_empty_members)
+    conductor: str | None = None
+    notes: int = 0
+
+    def present(self) -> list[Member]:
+        """Members with at least one live connection, in name order."""
+        return sorted((m for m in self.members.values() if m.present), key=lambda m: m.name)
+
+    def role_of(self, name: str) -> Role | None:
+        """The role a person acts with now: only the seat holder acts as conductor."""
+        member = self.members.get(name)
+        if member is None:
+            return None
+        if member.role is Role.VISITOR:
+            return Role.VISITOR
+        return Role.CONDUCTOR if self.conductor == name else Role.ENGINEER

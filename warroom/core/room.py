@@ -1,0 +1,62 @@
+"""`decide` and `apply`: the only ways a room's state changes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from warroom.core.model import Actor, Code, Command, Event, Reject, Role, RoomState
+from warroom.core.registry import EVENTS, OPS
+from warroom.core.schema import check_args
+
+
+def acting_role(state: RoomState, actor: Actor) -> Role:
+    """The role `actor` acts with now: a conductor token drives only from the seat."""
+    if actor.role is Role.VISITOR:
+        return Role.VISITOR
+    return Role.CONDUCTOR if state.conductor == actor.name else Role.ENGINEER
+
+
+def decide(
+    state: RoomState, actor: Actor, command: Command, *, trusted: bool = False
+) -> list[Event] | Reject:
+    """Turn a command into events, or a rejection; `trusted` admits the hub's own ops."""
+    spec = OPS.get(command.op)
+    if spec is None or not (spec.public or trusted):
+        return Reject(Code.UNKNOWN_OP, f"unknown operation {command.op!r}")
+    role = acting_role(state, actor)
+    if role not in spec.roles:
+        return Reject(Code.FORBIDDEN, _forbidden(state, role, command.op))
+    problem = check_args(command.op, spec.fields, command.args)
+    if problem is not None:
+        return Reject(Code.INVALID, problem)
+    result = spec.decide(state, actor, command)
+    return result if isinstance(result, Reject) else list(result)
+
+
+def apply(state: RoomState, event: Event) -> RoomState:
+    """Return the state after `event`; an unknown kind is a bug or version skew, so it raises."""
+    spec = EVENTS.get(event.kind)
+    if spec is None:
+        raise ValueError(f"unknown event kind {event.kind!r}")
+    return spec.apply(state, event)
+
+
+def replay(room: str, events: Iterable[Event]) -> RoomState:
+    """Rebuild a room's state from its whole event history."""
+    state = RoomState(room=room)
+    for event in events:
+        state = apply(state, event)
+    return state
+
+
+def describe(event: Event) -> str:
+    """The event as a plain sentence for the timeline; empty when it is not worth a line."""
+    spec = EVENTS.get(event.kind)
+    return spec.describe(event) if spec else f"{event.actor}: {event.kind}"
+
+
+def _forbidden(state: RoomState, role: Role, op: str) -> str:
+    if role is Role.VISITOR:
+        return f"visitors are read-only and cannot {op}"
+    holder = state.conductor or "nobody"
+    return f"only the conductor may {op} ({holder} holds the seat)"

@@ -1,0 +1,383 @@
+"""The wire protocol, sans I/O: frame types, MessagePack encoding, validation, close codes.
+
+Nothing here touches a socket. docs/protocol.md is the contract this module implements.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import IntEnum, StrEnum
+from typing import Any
+
+import msgpack
+
+VERSION = 1
+MAX_ID_LEN = 64
+ROOM_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
+
+
+class Close(IntEnum):
+    """WebSocket close codes the hub uses; 4000-4999 are warroom's own."""
+
+    NORMAL = 1000
+    GOING_AWAY = 1001
+    TOO_BIG = 1009
+    BAD_FRAME = 4000
+    UNAUTHORIZED = 4001
+    UNSUPPORTED_VERSION = 4002
+    HANDSHAKE_REQUIRED = 4003
+    HANDSHAKE_TIMEOUT = 4004
+    TOO_SLOW = 4008
+    RATE_LIMITED = 4009
+    INTERNAL = 4011
+
+
+class ErrorCode(StrEnum):
+    """Codes carried by `error` frames."""
+
+    BAD_FRAME = "bad_frame"
+    UNAUTHORIZED = "unauthorized"
+    UNSUPPORTED_VERSION = "unsupported_version"
+    HANDSHAKE_REQUIRED = "handshake_required"
+    HANDSHAKE_TIMEOUT = "handshake_timeout"
+    BAD_ROOM = "bad_room"
+    TOO_SLOW = "too_slow"
+    RATE_LIMITED = "rate_limited"
+    INTERNAL = "internal"
+
+
+# Close codes after which reconnecting with the same token cannot help.
+FATAL_CLOSES = frozenset({Close.UNAUTHORIZED, Close.UNSUPPORTED_VERSION})
+
+
+class ProtocolError(Exception):
+    """A frame that breaks the contract; `code` is an `ErrorCode` value."""
+
+    def __init__(self, code: ErrorCode, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+# --- frames -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Resume:
+    """Where a client's replica stands: the journal epoch and the last sequence it applied."""
+
+    epoch: str
+    seq: int
+
+
+@dataclass(frozen=True, slots=True)
+class Hello:
+    """Client to hub, first frame: protocol version, token, room, time zone, resume point."""
+
+    v: int
+    token: str
+    room: str
+    tz: str = "UTC"
+    resume: Resume | None = None
+    presence: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Cmd:
+    """Client to hub: a command with a client-generated id, unique per person and room."""
+
+    id: str
+    op: str
+    args: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Welcome:
+    """Hub to client, after a good hello: who you are and how you will catch up."""
+
+    v: int
+    room: str
+    name: str
+    role: str
+    epoch: str
+    seq: int
+    resumed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """Hub to client: the whole state at (epoch, seq) and the most recent events for context."""
+
+    epoch: str
+    seq: int
+    state: Mapping[str, Any]
+    recent: Sequence[Mapping[str, Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class Events:
+    """Hub to client: consecutive events of one epoch, in sequence order."""
+
+    epoch: str
+    events: Sequence[Mapping[str, Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class Ack:
+    """Hub to client: the command is durably applied; `seq` is its last event (or the head)."""
+
+    id: str
+    epoch: str
+    seq: int
+
+
+@dataclass(frozen=True, slots=True)
+class RejectFrame:
+    """Hub to client: the command was refused and changed nothing."""
+
+    id: str
+    code: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Error:
+    """Hub to client: a frame-level problem; a close may follow."""
+
+    code: str
+    message: str
+
+
+ClientFrame = Hello | Cmd
+HubFrame = Welcome | Snapshot | Events | Ack | RejectFrame | Error
+
+_TAGS: dict[type, str] = {
+    Hello: "hello",
+    Cmd: "cmd",
+    Welcome: "welcome",
+    Snapshot: "snapshot",
+    Events: "events",
+    Ack: "ack",
+    RejectFrame: "reject",
+    Error: "error",
+}
+_BY_TAG = {tag: cls for cls, tag in _TAGS.items()}
+
+# Field rules per frame tag: name -> (accepted types, required). Checked before construction.
+_Spec = dict[str, tuple[tuple[type, ...], bool]]
+_STR, _INT, _MAP, _LIST = (str,), (int,), (dict,), (list,)
+_NUM = (int, float)
+_FIELDS: dict[str, _Spec] = {
+    "hello": {
+        "v": (_INT, True),
+        "token": (_STR, True),
+        "room": (_STR, True),
+        "tz": (_STR, False),
+        "resume": ((dict, type(None)), False),
+    },
+    "cmd": {"id": (_STR, True), "op": (_STR, True), "args": (_MAP, False)},
+    "welcome": {
+        "v": (_INT, True),
+        "room": (_STR, True),
+        "name": (_STR, True),
+        "role": (_STR, True),
+        "epoch": (_STR, True),
+        "seq": (_INT, True),
+        "resumed": ((bool,), True),
+    },
+    "snapshot": {
+        "epoch": (_STR, True),
+        "seq": (_INT, True),
+        "state": (_MAP, True),
+        "recent": (_LIST, True),
+    },
+    "events": {"epoch": (_STR, True), "events": (_LIST, True)},
+    "ack": {"id": (_STR, True), "epoch": (_STR, True), "seq": (_INT, True)},
+    "reject": {"id": (_STR, True), "code": (_STR, True), "reason": (_STR, True)},
+    "error": {"code": (_STR, True), "message": (_STR, True)},
+}
+_EVENT_FIELDS: _Spec = {
+    "seq": (_INT, True),
+    "ts": (_NUM, True),
+    "kind": (_STR, True),
+    "actor": (_STR, True),
+    "data": (_MAP, True),
+}
+_CLIENT_TAGS = frozenset({"hello", "cmd"})
+_HUB_TAGS = frozenset(_FIELDS) - _CLIENT_TAGS
+
+
+def encode(frame: ClientFrame | HubFrame) -> bytes:
+    """The frame as one MessagePack map with its type under "t"."""
+    body: dict[str, Any] = {"t": _TAGS[type(frame)]}
+    for name in frame.__slots__:
+        value = getattr(frame, name)
+        if isinstance(value, Resume):
+            value = {"epoch": value.epoch, "seq": value.seq}
+        elif isinstance(value, Mapping):
+            value = dict(value)
+        body[name] = value
+    return msgpack.packb(body, use_bin_type=True)
+
+
+def encode_events(epoch: str, events: list[dict[str, Any]]) -> bytes:
+    """An `events` frame built straight from wire maps: the hub's hot path, encoded once."""
+    return msgpack.packb({"t": "events", "epoch": epoch, "events": events}, use_bin_type=True)
+
+
+def decode_client(data: bytes | str) -> ClientFrame:
+    """Decode and validate a frame a client sent; raises ProtocolError."""
+    frame = _decode(data, _CLIENT_TAGS)
+    assert isinstance(frame, Hello | Cmd)
+    return frame
+
+
+def decode_hub(data: bytes | str) -> HubFrame:
+    """Decode and validate a frame the hub sent; raises ProtocolError."""
+    frame = _decode(data, _HUB_TAGS)
+    assert not isinstance(frame, Hello | Cmd)
+    return frame
+
+
+def _decode(data: bytes | str, allowed: frozenset[str]) -> ClientFrame | HubFrame:
+    if isinstance(data, str):
+        raise ProtocolError(
+            ErrorCode.BAD_FRAME, "text frames are not accepted; send binary MessagePack"
+        )
+    try:
+        body = msgpack.unpackb(data, raw=False, strict_map_key=True, use_list=True)
+    except Exception as exc:  # msgpack raises several unrelated types for bad input
+        raise ProtocolError(
+            ErrorCode.BAD_FRAME, f"not valid MessagePack ({type(exc).__name__}: {exc})"
+        ) from None
+    if not isinstance(body, dict):
+        raise ProtocolError(ErrorCode.BAD_FRAME, "a frame must be a map")
+    tag = body.get("t")
+    if not isinstance(tag, str) or tag not in allowed:
+        raise ProtocolError(ErrorCode.BAD_FRAME, f"unknown frame type {tag!r}")
+    # The version is checked before the fields: another version may shape its hello differently.
+    version = body.get("v")
+    if tag == "hello" and isinstance(version, int) and version != VERSION:
+        raise ProtocolError(
+            ErrorCode.UNSUPPORTED_VERSION,
+            f"this hub speaks warroom protocol {VERSION}; the client sent version {version}",
+        )
+    spec = _FIELDS[tag]
+    _check(tag, spec, body)
+    values = {name: body[name] for name in spec if name in body}
+    if tag == "hello":
+        return _hello(values)
+    if tag == "cmd":
+        return _cmd(values)
+    if tag == "events":
+        for raw in values["events"]:
+            check_event(raw)
+    if tag == "snapshot":
+        for raw in values["recent"]:
+            check_event(raw)
+    cls: Any = _BY_TAG[tag]
+    return cls(**values)  # type: ignore[no-any-return]
+
+
+def check_event(raw: object) -> None:
+    """Raise ProtocolError unless `raw` is a well-formed event map."""
+    if not isinstance(raw, dict):
+        raise ProtocolError(ErrorCode.BAD_FRAME, "an event must be a map")
+    _check("event", _EVENT_FIELDS, raw)
+
+
+def _check(tag: str, spec: _Spec, body: Mapping[str, Any]) -> None:
+    for name, (types, required) in spec.items():
+        if name not in body:
+            if required:
+                raise ProtocolError(ErrorCode.BAD_FRAME, f"{tag}: missing field {name!r}")
+            continue
+        value = body[name]
+        bad_bool = isinstance(value, bool) and bool not in types
+        if bad_bool or not isinstance(value, types):
+            want = " or ".join(t.__name__ for t in types)
+            raise ProtocolError(
+                ErrorCode.BAD_FRAME,
+                f"{tag}: field {name!r} must be {want}, not {type(value).__name__}",
+            )
+
+
+def _hello(values: dict[str, Any]) -> Hello:
+    raw_resume = values.pop("resume", None)
+    resume = None
+    if raw_resume is not None:
+        epoch, seq = raw_resume.get("epoch"), raw_resume.get("seq")
+        if (
+            not isinstance(epoch, str)
+            or not isinstance(seq, int)
+            or isinstance(seq, bool)
+            or seq < 0
+        ):
+            raise ProtocolError(
+                ErrorCode.BAD_FRAME, "hello: resume must be {epoch: string, seq: integer >= 0}"
+            )
+        resume = Resume(epoch, seq)
+    check_room(values["room"])
+    return Hello(resume=resume, **values)
+
+
+def _cmd(values: dict[str, Any]) -> Cmd:
+    for name in ("id", "op"):
+        if not 1 <= len(values[name]) <= MAX_ID_LEN:
+            raise ProtocolError(
+                ErrorCode.BAD_FRAME, f"cmd: {name} must be 1 to {MAX_ID_LEN} characters"
+            )
+    if not all(isinstance(k, str) for k in values.get("args", {})):
+        raise ProtocolError(ErrorCode.BAD_FRAME, "cmd: argument names must be strings")
+    return Cmd(**values)
+
+
+def check_room(room: str) -> str:
+    """Return `room` if it is a valid room name (1-64 of letters, digits, '.', '_', '-')."""
+    if not 1 <= len(room) <= 64 or not set(room) <= ROOM_CHARS or room.startswith("."):
+        raise ProtocolError(
+            ErrorCode.BAD_ROOM, f"bad room name {room!r}: use 1-64 letters, digits, '.', '_' or '-'"
+        )
+    return room
+
+
+# --- the hub side of one connection, as a table-driven state machine -----------------------
+
+
+class Phase(StrEnum):
+    """Where a connection stands in the handshake."""
+
+    AWAIT_HELLO = "await_hello"
+    READY = "ready"
+    CLOSED = "closed"
+
+
+_TRANSITIONS: dict[tuple[Phase, type], Phase] = {
+    (Phase.AWAIT_HELLO, Hello): Phase.READY,
+    (Phase.READY, Cmd): Phase.READY,
+}
+
+
+class HubConnection:
+    """Tracks one client's phase; an illegal frame raises and leaves the phase unchanged."""
+
+    def __init__(self) -> None:
+        self.phase = Phase.AWAIT_HELLO
+
+    def receive(self, data: bytes | str) -> ClientFrame:
+        """Decode `data` and advance the phase, or raise ProtocolError."""
+        if self.phase is Phase.CLOSED:
+            raise ProtocolError(ErrorCode.BAD_FRAME, "connection is closed")
+        frame = decode_client(data)
+        nxt = _TRANSITIONS.get((self.phase, type(frame)))
+        if nxt is None:
+            if self.phase is Phase.AWAIT_HELLO:
+                raise ProtocolError(ErrorCode.HANDSHAKE_REQUIRED, "send hello before anything else")
+            raise ProtocolError(ErrorCode.BAD_FRAME, "hello was already received")
+        self.phase = nxt
+        return frame
+
+    def close(self) -> None:
+        """Mark the connection closed; every later frame is refused."""
+        self.phase = Phase.CLOSED
