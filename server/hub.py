@@ -131,16 +131,17 @@ class Hub:
         actor = Actor(claims.name, claims.role, secrets.token_hex(6), hello.tz)
         host = await self.room(hello.room)
         peer = Peer(ws, actor, self.config.send_queue)
+        # A script's connection (presence false) is not a person arriving: no join, no leave.
+        op = "join" if hello.presence else None
         host.submit(
-            Submission(
-                actor, "join", {"tz": hello.tz}, trusted=True, joining=peer, resume=hello.resume
-            )
+            Submission(actor, op, {"tz": hello.tz}, trusted=True, joining=peer, resume=hello.resume)
         )
         try:
             await self._serve(ws, conn, host, peer)
         finally:
             host.remove(peer)
-            host.submit(Submission(actor, "leave", {}, trusted=True))
+            if hello.presence:
+                host.submit(Submission(actor, "leave", {}, trusted=True))
             await peer.finish()
 
     async def _serve(

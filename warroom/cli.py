@@ -220,11 +220,14 @@ def demo(role: str) -> None:
 
 def _run(coro: Any) -> Any:
     from warroom.client import ConnectError
+    from warroom.protocol import ProtocolError
 
     try:
         return asyncio.run(coro)
     except ConnectError as exc:
         raise click.ClickException(str(exc)) from None
+    except ProtocolError as exc:
+        raise click.ClickException(exc.message) from None
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
     except KeyboardInterrupt:

@@ -102,7 +102,7 @@ def room_of(url: str) -> str:
 @dataclass(slots=True)
 class _Pending:
     op: str
-    args: Mapping[str, Any]
+    frame: bytes
     future: asyncio.Future[Answer] = field(repr=False)
 
 
@@ -184,13 +184,17 @@ class RoomClient:
     async def send(
         self, op: str, args: Mapping[str, Any] | None = None, cmd_id: str | None = None
     ) -> Answer:
-        """Send a command and wait for its ack or reject, resending it across reconnects."""
+        """Send a command and wait for its ack or reject, resending it across reconnects.
+
+        Raises ProtocolError at once when the arguments cannot be encoded.
+        """
         cid = cmd_id or secrets.token_hex(8)
+        frame = p.encode(p.Cmd(cid, op, dict(args or {})))
         future: asyncio.Future[Answer] = asyncio.get_running_loop().create_future()
-        pending = _Pending(op, dict(args or {}), future)
+        pending = _Pending(op, frame, future)
         self._outbox[cid] = pending
         if self.status is Status.LIVE:
-            await self._transmit(cid, pending)
+            await self._transmit(pending)
         return await future
 
     def pending(self) -> int:
@@ -300,14 +304,14 @@ class RoomClient:
         self._set_status(Status.LIVE)
         self._live.set()
         # Resend whatever was unanswered: the hub applies each id once and answers again.
-        for cid, pending in list(self._outbox.items()):
-            await self._transmit(cid, pending)
+        for pending in list(self._outbox.values()):
+            await self._transmit(pending)
 
-    async def _transmit(self, cid: str, pending: _Pending) -> None:
+    async def _transmit(self, pending: _Pending) -> None:
         if self._ws is None:
             return
         with contextlib.suppress(ConnectionClosed):
-            await self._ws.send(p.encode(p.Cmd(cid, pending.op, pending.args)))
+            await self._ws.send(pending.frame)
 
     def _set_status(self, status: Status, detail: str = "", retry_in: float | None = None) -> None:
         self.status = status

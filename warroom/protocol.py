@@ -175,6 +175,7 @@ _FIELDS: dict[str, _Spec] = {
         "room": (_STR, True),
         "tz": (_STR, False),
         "resume": ((dict, type(None)), False),
+        "presence": ((bool,), False),
     },
     "cmd": {"id": (_STR, True), "op": (_STR, True), "args": (_MAP, False)},
     "welcome": {
@@ -209,7 +210,7 @@ _HUB_TAGS = frozenset(_FIELDS) - _CLIENT_TAGS
 
 
 def encode(frame: ClientFrame | HubFrame) -> bytes:
-    """The frame as one MessagePack map with its type under "t"."""
+    """The frame as one MessagePack map with its type under "t"; ProtocolError if unencodable."""
     body: dict[str, Any] = {"t": _TAGS[type(frame)]}
     for name in frame.__slots__:
         value = getattr(frame, name)
@@ -218,7 +219,12 @@ def encode(frame: ClientFrame | HubFrame) -> bytes:
         elif isinstance(value, Mapping):
             value = dict(value)
         body[name] = value
-    return msgpack.packb(body, use_bin_type=True)
+    try:
+        return msgpack.packb(body, use_bin_type=True)
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise ProtocolError(
+            ErrorCode.BAD_FRAME, f"cannot encode {body['t']} frame: {exc}"
+        ) from None
 
 
 def encode_events(epoch: str, events: list[dict[str, Any]]) -> bytes:
