@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import urllib.request
 
+import pytest
+
 from tests.integration.conftest import LiveHub, Raw
 from warroom import protocol as p
 from warroom.client import Applied, RoomClient, Synced, Update
@@ -183,3 +185,36 @@ async def test_healthz(hub: LiveHub) -> None:
             return r.status, r.read().decode()
 
     assert await asyncio.to_thread(get) == (200, "ok\n")
+
+
+async def test_resume_beyond_memory_reads_the_journal_and_too_old_gets_a_snapshot(
+    hub: LiveHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import server.room as room_module
+
+    token = hub.token("ana")
+    raw = await Raw.open(hub.url())
+    welcome = await raw.hello(token)
+    await raw.until(p.Snapshot)
+    for i in range(30):
+        await raw.cmd(f"n{i}", "note", text=f"n{i}")
+        await raw.answer(f"n{i}")
+    await raw.close()
+    host = hub.hub.rooms["r1"]
+    # Shrink the in-memory ring so the missed events must come from SQLite.
+    host._ring = type(host._ring)(list(host._ring)[-5:], maxlen=5)
+    back = await Raw.open(hub.url())
+    w = await back.hello(token, resume=p.Resume(welcome.epoch, welcome.seq))
+    assert w.resumed
+    got: list[int] = []
+    while not got or got[-1] < w.seq:
+        got.extend(e["seq"] for e in (await back.until(p.Events)).events)
+    assert got == list(range(welcome.seq + 1, w.seq + 1))
+    await back.close()
+    # Too far behind to be worth replaying: a snapshot instead.
+    monkeypatch.setattr(room_module, "RESUME_FROM_DISK", 3)
+    late = await Raw.open(hub.url())
+    w2 = await late.hello(token, resume=p.Resume(welcome.epoch, welcome.seq))
+    assert not w2.resumed
+    assert (await late.until(p.Snapshot)).seq == w2.seq
+    await late.close()
