@@ -18,6 +18,8 @@ from warroom.protocol import check_room
 
 SECRET_FILE = "secret.key"
 _ALGORITHM = "HS256"
+# The hub signs its own events as "hub"; nobody else may.
+RESERVED_NAMES = frozenset({"hub"})
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,39}$")
 _TTL = re.compile(r"^(\d+)([smhd])$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -68,7 +70,7 @@ def parse_ttl(text: str) -> int:
 
 def check_name(name: str) -> str:
     """Return `name` if it can name a person: 1-40 of letters, digits, '.', '_', '@', '-'."""
-    if not _NAME.match(name):
+    if not _NAME.match(name) or name in RESERVED_NAMES:
         raise AuthError(f"bad name {name!r}: use 1-40 letters, digits, '.', '_', '@' or '-'")
     return name
 
@@ -101,7 +103,9 @@ def verify(secret: bytes, token: str, room: str, now: float) -> Claims:
         raise AuthError(f"token is malformed: {exc}") from None
     # Expiry is checked here, against the caller's clock, so tests need not sleep.
     exp = claims["exp"]
-    if not isinstance(exp, int | float) or exp <= now:
+    if not isinstance(exp, int | float) or isinstance(exp, bool):
+        raise AuthError("token is malformed: exp is not a number")
+    if exp <= now:
         raise AuthError("token has expired; ask for a new one")
     if claims["room"] != room:
         raise AuthError(f"token is for room {claims['room']!r}, not {room!r}")
@@ -110,6 +114,6 @@ def verify(secret: bytes, token: str, room: str, now: float) -> Claims:
     except ValueError:
         raise AuthError(f"token names an unknown role {claims['role']!r}") from None
     name = claims["sub"]
-    if not isinstance(name, str) or not _NAME.match(name):
+    if not isinstance(name, str) or not _NAME.match(name) or name in RESERVED_NAMES:
         raise AuthError("token names no valid person")
     return Claims(room, name, role, float(exp))

@@ -8,9 +8,11 @@ import logging
 import secrets
 import ssl
 import time
+import zoneinfo
 from dataclasses import dataclass
 from http import HTTPStatus
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.datastructures import Headers
@@ -23,10 +25,11 @@ from server.peer import Peer
 from server.ratelimit import TokenBucket
 from server.room import RoomHost, Submission
 from warroom import protocol as p
-from warroom.core import Actor
+from warroom.core import Actor, Code
 from warroom.protocol import Close, ErrorCode, ProtocolError
 
 log = logging.getLogger("warroom.hub")
+_ZONES = frozenset(zoneinfo.available_timezones()) | {"UTC"}
 
 _CLOSE_FOR = {
     ErrorCode.BAD_FRAME: Close.BAD_FRAME,
@@ -112,14 +115,19 @@ class Hub:
         try:
             hello = conn.receive(first)
             assert isinstance(hello, p.Hello)
-            path_room = ws.request.path.strip("/") if ws.request is not None else ""
+            path = urlsplit(ws.request.path).path if ws.request is not None else ""
+            path_room = path.strip("/")
             if path_room and path_room != hello.room:
                 raise ProtocolError(
                     ErrorCode.BAD_ROOM,
                     f"URL names room {path_room!r} but hello names {hello.room!r}",
                 )
-            if len(hello.tz) > 64:
-                raise ProtocolError(ErrorCode.BAD_FRAME, "hello: tz is longer than 64 characters")
+            if hello.tz not in _ZONES:
+                raise ProtocolError(
+                    ErrorCode.BAD_FRAME,
+                    f"hello: unknown time zone {hello.tz[:64]!r}; use an IANA name"
+                    " such as Europe/Berlin",
+                )
         except ProtocolError as exc:
             await _refuse(ws, exc.code, _CLOSE_FOR.get(exc.code, Close.BAD_FRAME), exc.message)
             return
@@ -156,6 +164,9 @@ class Hub:
                     # A client that ignores rate_limited rejects is flooding; cut it off.
                     if strikes > self.config.burst:
                         peer.drop(Close.RATE_LIMITED, "too many frames; slow down")
+                        # Keep reading (and discarding) so the client's close reply gets through.
+                        async for _ in ws:
+                            pass
                         return
                     _reject_flood(peer, data)
                     continue
@@ -194,7 +205,7 @@ def _reject_flood(peer: Peer, data: bytes | str) -> None:
         peer.push(
             p.encode(
                 p.RejectFrame(
-                    frame.id, "rate_limited", "too many commands; wait a moment and retry"
+                    frame.id, Code.RATE_LIMITED.value, "too many commands; wait a moment and retry"
                 )
             )
         )

@@ -13,13 +13,24 @@ import time
 from collections import OrderedDict, deque
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from server.journal import CommandRecord, Entry, Journal
 from server.peer import Peer
 from warroom import protocol as p
-from warroom.core import Actor, Command, Reject, Role, RoomState, apply, decide, replay
+from warroom.core import (
+    Actor,
+    Code,
+    Command,
+    Reject,
+    Role,
+    RoomState,
+    acting_role,
+    apply,
+    decide,
+    replay,
+)
 from warroom.core.wire import event_to_wire, state_to_wire
 from warroom.protocol import Resume
 
@@ -32,6 +43,29 @@ RESUME_FROM_DISK = 50_000  # beyond this a snapshot is cheaper than replaying ev
 EVENTS_PER_FRAME = 1000
 REJECT_MEMORY = 10_000
 HUB = Actor("hub", Role.ENGINEER, "hub")
+
+
+@dataclass(slots=True)
+class _Group:
+    """One commit group in the making: the working state and everything to write and say."""
+
+    state: RoomState
+    head: int
+    entries: list[Entry] = field(default_factory=list)
+    records: list[CommandRecord] = field(default_factory=list)
+    acked: dict[tuple[str, str], int] = field(default_factory=dict)
+    rejected: dict[tuple[str, str], Reject] = field(default_factory=dict)
+    # (submission, seq or reject, whether that answer was settled before this group)
+    answers: list[tuple[Submission, int | Reject, bool]] = field(default_factory=list)
+
+
+def _answer(sub: Submission, answer: int | Reject, epoch: str) -> None:
+    if sub.reply is None or sub.cmd_id is None:
+        return
+    if isinstance(answer, Reject):
+        sub.reply.push(p.encode(p.RejectFrame(sub.cmd_id, answer.code.value, answer.reason)))
+    else:
+        sub.reply.push(p.encode(p.Ack(sub.cmd_id, epoch, answer)))
 
 
 @dataclass(slots=True)
@@ -109,82 +143,92 @@ class RoomHost:
             batch = [await self._inbox.get()]
             while len(batch) < MAX_BATCH and not self._inbox.empty():
                 batch.append(self._inbox.get_nowait())
-            try:
-                await self._commit(batch)
-            except Exception:
-                log.exception("room %s: commit failed; %d commands refused", self.name, len(batch))
-                self._refuse(batch)
+            group = self._decide(batch)
+            if group.entries or group.records:
+                try:
+                    await asyncio.get_running_loop().run_in_executor(
+                        self._io, self.journal.commit, group.entries, group.records
+                    )
+                except Exception:
+                    log.exception(
+                        "room %s: journal write failed; %d refused", self.name, len(batch)
+                    )
+                    self._refuse(group)
+                    continue
+            self.state, self.head = group.state, group.head
+            self._acked.update(group.acked)
+            for key, reject in group.rejected.items():
+                self._remember_reject(key, reject)
+            await self._publish(group)
 
-    async def _commit(self, batch: list[Submission]) -> None:
-        working, seq = self.state, self.head
-        entries: list[Entry] = []
-        records: list[CommandRecord] = []
-        answers: list[tuple[Submission, int | Reject]] = []
-        pending: dict[tuple[str, str], int] = {}
+    def _decide(self, batch: list[Submission]) -> _Group:
+        """Decide a batch against a working copy of the state; nothing is kept yet."""
+        group = _Group(self.state, self.head)
         for sub in batch:
             key = (sub.actor.name, sub.cmd_id) if sub.cmd_id is not None else None
             if key is not None:
-                earlier = self._acked.get(key, pending.get(key))
-                old_reject = self._rejected.get(key)
-                if earlier is not None or old_reject is not None:
-                    answers.append((sub, earlier if earlier is not None else old_reject))  # type: ignore[arg-type]
+                # A retried id gets its first answer: from this group, or settled before it.
+                in_group: int | Reject | None = group.acked.get(key, group.rejected.get(key))
+                if in_group is not None:
+                    group.answers.append((sub, in_group, False))
+                    continue
+                before: int | Reject | None = self._acked.get(key, self._rejected.get(key))
+                if before is not None:
+                    group.answers.append((sub, before, True))
                     continue
             if sub.op is None:
-                answers.append((sub, seq))
+                group.answers.append((sub, group.head, False))
                 continue
             self.last_ts = max(self.last_ts, time.time())
-            result = decide(
-                working, sub.actor, Command(sub.op, sub.args, self.last_ts), trusted=sub.trusted
-            )
+            command = Command(sub.op, sub.args, self.last_ts)
+            result = decide(group.state, sub.actor, command, trusted=sub.trusted)
             if isinstance(result, Reject):
-                answers.append((sub, result))
+                group.answers.append((sub, result, False))
                 if key is not None:
-                    self._remember_reject(key, result)
+                    group.rejected[key] = result
                 continue
             for event in result:
-                seq += 1
-                working = apply(working, event)
-                entries.append(Entry(seq, event))
+                group.head += 1
+                group.state = apply(group.state, event)
+                group.entries.append(Entry(group.head, event))
             if key is not None:
-                pending[key] = seq
-                records.append(CommandRecord(key[0], key[1], seq))
-            answers.append((sub, seq))
-        if entries or records:
-            await asyncio.get_running_loop().run_in_executor(
-                self._io, self.journal.commit, entries, records
-            )
-        self.state, self.head = working, seq
-        self._acked.update(pending)
-        wire = [event_to_wire(e.event, e.seq) for e in entries]
+                group.acked[key] = group.head
+                group.records.append(CommandRecord(key[0], key[1], group.head))
+            group.answers.append((sub, group.head, False))
+        return group
+
+    async def _publish(self, group: _Group) -> None:
+        """Fan the group's events out, then welcome newcomers and answer each command."""
+        wire = [event_to_wire(e.event, e.seq) for e in group.entries]
         self._ring.extend(wire)
         if wire:
             frame = p.encode_events(self.epoch, wire)
             for peer in list(self.peers):
                 if not peer.push(frame):
                     self.peers.discard(peer)
-        for sub, answer in answers:
+        for sub, answer, _ in group.answers:
             if sub.joining is not None:
                 if isinstance(answer, Reject):
                     sub.joining.push(p.encode(p.Error(p.ErrorCode.BAD_FRAME, answer.reason)))
                     sub.joining.drop(p.Close.BAD_FRAME, answer.reason[:120])
                 else:
-                    await self._welcome(sub.joining, sub.resume)
-            if sub.reply is None or sub.cmd_id is None:
-                continue
-            if isinstance(answer, Reject):
-                sub.reply.push(
-                    p.encode(p.RejectFrame(sub.cmd_id, answer.code.value, answer.reason))
-                )
-            else:
-                sub.reply.push(p.encode(p.Ack(sub.cmd_id, self.epoch, answer)))
+                    try:
+                        await self._welcome(sub.joining, sub.resume)
+                    except Exception:
+                        log.exception("room %s: could not catch %s up", self.name, sub.actor.name)
+                        sub.joining.drop(p.Close.INTERNAL, "the hub could not catch you up")
+            _answer(sub, answer, self.epoch)
 
-    def _refuse(self, batch: list[Submission]) -> None:
-        for sub in batch:
+    def _refuse(self, group: _Group) -> None:
+        """The journal write failed: nothing of this group happened; say so to everyone in it."""
+        unavailable = Reject(
+            Code.UNAVAILABLE, "the hub could not write its journal; nothing was applied, try again"
+        )
+        for sub, answer, from_before in group.answers:
             if sub.joining is not None:
                 sub.joining.drop(p.Close.INTERNAL, "the hub could not record your arrival")
-            elif sub.reply is not None and sub.cmd_id is not None:
-                reason = "the hub could not write its journal; nothing was applied, try again"
-                sub.reply.push(p.encode(p.RejectFrame(sub.cmd_id, "unavailable", reason)))
+            # An answer given before this group was durable already; repeat it faithfully.
+            _answer(sub, answer if from_before else unavailable, self.epoch)
 
     def _remember_reject(self, key: tuple[str, str], reject: Reject) -> None:
         self._rejected[key] = reject
@@ -202,7 +246,7 @@ class RoomHost:
                     p.VERSION,
                     self.name,
                     actor.name,
-                    actor.role.value,
+                    acting_role(self.state, actor).value,
                     self.epoch,
                     self.head,
                     missed is not None,

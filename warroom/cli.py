@@ -62,6 +62,13 @@ def main() -> None:
     help="Frames allowed at once per connection.",
 )
 @click.option(
+    "--handshake-timeout",
+    default=10.0,
+    show_default=True,
+    type=click.FloatRange(min=0.1),
+    help="Seconds a new connection has to send its hello.",
+)
+@click.option(
     "--send-queue",
     default=1024,
     show_default=True,
@@ -78,6 +85,7 @@ def hub(
     max_frame: int,
     rate: float,
     burst: float,
+    handshake_timeout: float,
     send_queue: int,
 ) -> None:
     """Run the hub that holds the rooms."""
@@ -99,6 +107,7 @@ def hub(
         rate=rate,
         burst=burst,
         send_queue=send_queue,
+        handshake_timeout=handshake_timeout,
     )
     try:
         asyncio.run(run_hub(config, host, port, tls))

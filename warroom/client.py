@@ -140,17 +140,17 @@ class RoomClient:
         self._target = 0
         self._closing = False
         self._failure: str | None = None
+        self._attempt = 0
 
     # --- public API ---------------------------------------------------------------------------
 
     async def run(self) -> None:
         """Connect, and keep reconnecting with backoff until closed or refused for good."""
-        attempt = 0
+        self._attempt = 0
         while not self._closing:
             self._live.clear()
             try:
                 detail = await self._session()
-                attempt = 0
             except ConnectError as exc:
                 self._fail(str(exc))
                 return
@@ -161,8 +161,8 @@ class RoomClient:
             if not self.reconnect:
                 self._fail(detail)
                 return
-            attempt += 1
-            delay = min(5.0, 0.2 * 2 ** min(attempt, 6)) * random.uniform(0.8, 1.2)
+            self._attempt += 1
+            delay = min(5.0, 0.2 * 2 ** min(self._attempt, 6)) * random.uniform(0.8, 1.2)
             self._set_status(Status.RECONNECTING, detail, delay)
             await asyncio.sleep(delay)
         self._set_status(Status.CLOSED)
@@ -301,6 +301,7 @@ class RoomClient:
         self._on_update(answer)
 
     async def _go_live(self) -> None:
+        self._attempt = 0  # only a connection that got all the way in resets the backoff
         self._set_status(Status.LIVE)
         self._live.set()
         # Resend whatever was unanswered: the hub applies each id once and answers again.

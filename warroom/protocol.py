@@ -48,7 +48,11 @@ class ErrorCode(StrEnum):
 
 
 # Close codes after which reconnecting with the same token cannot help.
-FATAL_CLOSES = frozenset({Close.UNAUTHORIZED, Close.UNSUPPORTED_VERSION})
+FATAL_CLOSES = frozenset(
+    {Close.BAD_FRAME, Close.UNAUTHORIZED, Close.UNSUPPORTED_VERSION, Close.HANDSHAKE_REQUIRED}
+)
+# Paths the hub answers over plain HTTP; no room may take their names.
+RESERVED_ROOMS = frozenset({"healthz"})
 
 
 class ProtocolError(Exception):
@@ -341,6 +345,8 @@ def _cmd(values: dict[str, Any]) -> Cmd:
 
 def check_room(room: str) -> str:
     """Return `room` if it is a valid room name (1-64 of letters, digits, '.', '_', '-')."""
+    if room in RESERVED_ROOMS:
+        raise ProtocolError(ErrorCode.BAD_ROOM, f"room name {room!r} is reserved")
     if not 1 <= len(room) <= 64 or not set(room) <= ROOM_CHARS or room.startswith("."):
         raise ProtocolError(
             ErrorCode.BAD_ROOM, f"bad room name {room!r}: use 1-64 letters, digits, '.', '_' or '-'"

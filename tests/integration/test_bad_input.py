@@ -212,3 +212,27 @@ async def test_a_slow_client_is_dropped_and_the_others_get_everything(tmp_path: 
         await sender.close()
     finally:
         await stop_hub(live, server)
+
+
+async def test_unknown_time_zone_is_refused(hub: LiveHub) -> None:
+    hello = p.encode(p.Hello(p.VERSION, hub.token("ana"), "r1", "Mars/Olympus_Mons"))
+    error, code = await refused(hub, hello)
+    assert isinstance(error, p.Error) and "unknown time zone" in error.message
+    assert code == Close.BAD_FRAME
+
+
+async def test_a_query_string_does_not_change_the_room(hub: LiveHub) -> None:
+    raw = await Raw.open(hub.url() + "?from=bookmark")
+    welcome = await raw.hello(hub.token("ana"))
+    assert welcome.room == "r1"
+    await raw.close()
+
+
+async def test_welcome_names_the_role_a_person_acts_with(hub: LiveHub) -> None:
+    first = await Raw.open(hub.url())
+    assert (await first.hello(hub.token("ana", "conductor"))).role == "conductor"
+    second = await Raw.open(hub.url())
+    # The seat is taken, so a second conductor token acts as an engineer.
+    assert (await second.hello(hub.token("cat", "conductor"))).role == "engineer"
+    await first.close()
+    await second.close()

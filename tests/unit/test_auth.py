@@ -65,6 +65,8 @@ def test_minting_checks_names_and_rooms() -> None:
 
     with pytest.raises(AuthError, match="bad name"):
         mint(b"s" * 32, "r", "two words", Role.VISITOR, 60, NOW)
+    with pytest.raises(AuthError, match="bad name"):
+        mint(b"s" * 32, "r", "hub", Role.CONDUCTOR, 60, NOW)  # the hub's own name
     with pytest.raises(ProtocolError):
         mint(b"s" * 32, "no/slashes", "ana", Role.VISITOR, 60, NOW)
 

@@ -142,7 +142,7 @@ def test_handshake_state_machine() -> None:
 
 def test_room_names() -> None:
     assert p.check_room("train-2026.11_a") == "train-2026.11_a"
-    for bad in ["", "a b", "x" * 65, ".hidden", "a/b"]:
+    for bad in ["", "a b", "x" * 65, ".hidden", "a/b", "healthz"]:
         with pytest.raises(ProtocolError):
             p.check_room(bad)
 

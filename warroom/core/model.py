@@ -10,7 +10,11 @@ from typing import Any
 
 
 class Role(StrEnum):
-    """A token's role. The seat decides who among conductors actually drives."""
+    """A token's role, and the role a person acts with.
+
+    A conductor token lets its holder take a free seat; whoever holds the seat acts as
+    conductor (a hand-off can seat an engineer), and visitors never act.
+    """
 
     CONDUCTOR = "conductor"
     ENGINEER = "engineer"
@@ -25,6 +29,7 @@ class Code(StrEnum):
     UNKNOWN_OP = "unknown_op"
     CONFLICT = "conflict"
     RATE_LIMITED = "rate_limited"
+    UNAVAILABLE = "unavailable"
 
 
 @dataclass(frozen=True, slots=True)
