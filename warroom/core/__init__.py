@@ -1,6 +1,12 @@
 """The pure room core: state, commands, events, `decide` and `apply`. No I/O, no clock."""
 
-from warroom.core import notes, presence  # noqa: F401  (registers their ops and events)
+from warroom.core import (  # noqa: F401  (importing registers their ops and events)
+    blockers,
+    checklist,
+    notes,
+    presence,
+    stages,
+)
 from warroom.core.model import Actor, Code, Command, Event, Member, Reject, Role, RoomState
 from warroom.core.registry import EVENTS, OPS
 from warroom.core.room import acting_role, apply, decide, describe, replay

@@ -6,7 +6,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from warroom.core.train import Train
 
 
 class Role(StrEnum):
@@ -29,6 +32,7 @@ class Code(StrEnum):
     UNKNOWN_OP = "unknown_op"
     CONFLICT = "conflict"
     RATE_LIMITED = "rate_limited"
+    GATED = "gated"
     UNAVAILABLE = "unavailable"
 
 
@@ -96,6 +100,7 @@ class RoomState:
     members: Mapping[str, Member] = field(default_factory=_empty_members)
     conductor: str | None = None
     notes: int = 0
+    train: Train | None = None
 
     def present(self) -> list[Member]:
         """Members with at least one live connection, in name order."""

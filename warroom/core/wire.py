@@ -7,6 +7,8 @@ from types import MappingProxyType
 from typing import Any
 
 from warroom.core.model import Event, Member, Role, RoomState
+from warroom.core.runbook import Rules
+from warroom.core.train import Blocker, Item, Train, TrainStatus
 
 
 def event_to_wire(event: Event, seq: int) -> dict[str, Any]:
@@ -33,6 +35,7 @@ def state_to_wire(state: RoomState) -> dict[str, Any]:
         "room": state.room,
         "conductor": state.conductor,
         "notes": state.notes,
+        "train": None if state.train is None else train_to_wire(state.train),
         "members": [
             {
                 "name": m.name,
@@ -64,4 +67,49 @@ def state_from_wire(raw: Mapping[str, Any]) -> RoomState:
         members=MappingProxyType(members),
         conductor=None if conductor is None else str(conductor),
         notes=int(raw["notes"]),
+        train=None if raw.get("train") is None else train_from_wire(raw["train"]),
     )
+
+
+def train_to_wire(train: Train) -> dict[str, Any]:
+    """A train run as plain maps and lists."""
+    return {
+        "name": train.name,
+        "version": train.version,
+        "stages": list(train.stages),
+        "items": [_fields(i) for i in train.items],
+        "rules": _fields(train.rules),
+        "opened_by": train.opened_by,
+        "opened_at": train.opened_at,
+        "current": train.current,
+        "status": train.status.value,
+        "rollback": train.rollback,
+        "blockers": [_fields(b) for b in train.blockers],
+        "counter": train.counter,
+        "ended_at": train.ended_at,
+        "end_reason": train.end_reason,
+    }
+
+
+def train_from_wire(raw: Mapping[str, Any]) -> Train:
+    """Rebuild a train from `train_to_wire`'s output."""
+    return Train(
+        name=raw["name"],
+        version=raw["version"],
+        stages=tuple(raw["stages"]),
+        items=tuple(Item(**i) for i in raw["items"]),
+        rules=Rules(**raw["rules"]),
+        opened_by=raw["opened_by"],
+        opened_at=float(raw["opened_at"]),
+        current=int(raw["current"]),
+        status=TrainStatus(raw["status"]),
+        rollback=raw["rollback"],
+        blockers=tuple(Blocker(**b) for b in raw["blockers"]),
+        counter=int(raw["counter"]),
+        ended_at=float(raw["ended_at"]),
+        end_reason=raw["end_reason"],
+    )
+
+
+def _fields(obj: Any) -> dict[str, Any]:
+    return {name: getattr(obj, name) for name in obj.__slots__}
