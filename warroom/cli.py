@@ -190,6 +190,37 @@ def send(url: str, token: str, op: str, pairs: tuple[str, ...]) -> None:
         sys.exit(1)
 
 
+@main.command(name="open")
+@_url
+@_token
+@click.option(
+    "--runbook",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The train's runbook (TOML); see examples/.",
+)
+@click.option("--version", "version", required=True, help="The version going out.")
+def open_train(url: str, token: str, runbook: Path, version: str) -> None:
+    """Start a train run in the room (conductor)."""
+    from warroom.core.runbook import RunbookError, parse, to_data
+    from warroom.script import send_one
+
+    try:
+        text = runbook.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise click.ClickException(f"{runbook}: cannot read: {exc}") from None
+    try:
+        book = parse(text, str(runbook))
+    except RunbookError as exc:
+        raise click.ClickException(str(exc)) from None
+    answer = _run(
+        send_one(url, token, "open_train", {"runbook": to_data(book), "version": version})
+    )
+    click.echo(json.dumps(answer))
+    if not answer.get("ok"):
+        sys.exit(1)
+
+
 @main.command()
 @_url
 @_token

@@ -117,3 +117,32 @@ def test_hub_refuses_a_broken_secret_file(tmp_path: Path) -> None:
     out = warroom("hub", "--port", "0", "--data-dir", str(tmp_path), "--secret-file", str(bad))
     assert out.returncode != 0
     assert "fewer than 16 bytes" in out.stderr
+
+
+def test_open_a_train_from_a_runbook(running: HubProcess, tmp_path: Path) -> None:
+    url = running.room_url("train-1")
+    ana = token(running.data_dir, "ana", "conductor")
+    runbook = str(Path(__file__).resolve().parents[2] / "examples" / "mediawiki-train.toml")
+    out = warroom("open", url, "-t", ana, "--runbook", runbook, "--version", "1.44.0-wmf.5")
+    assert out.returncode == 0, out.stdout + out.stderr
+    state = json.loads(warroom("state", url, "-t", ana).stdout)["state"]
+    assert state["train"]["version"] == "1.44.0-wmf.5"
+    assert state["train"]["stages"] == ["prep", "testwikis", "group0", "group1", "group2"]
+    raj = token(running.data_dir, "raj", "engineer")
+    refused = warroom("open", url, "-t", raj, "--runbook", runbook, "--version", "x")
+    assert refused.returncode == 1 and json.loads(refused.stdout)["code"] == "forbidden"
+
+
+def test_a_broken_runbook_is_refused_naming_file_key_and_line(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text(
+        'name = "x"\n\n[[stages]]\nname = "canary"\n\n  [[stages.items]]\n'
+        '  text = "deploy"\n  who = "everyone"\n'
+    )
+    out = warroom("open", "ws://127.0.0.1:1/r", "-t", "x", "--runbook", str(bad), "--version", "1")
+    assert out.returncode != 0
+    assert f"{bad}:8: stages[0].items[0].who: must be one of engineer, conductor" in out.stderr
+    missing = warroom(
+        "open", "ws://127.0.0.1:1/r", "-t", "x", "--runbook", "/nope.toml", "--version", "1"
+    )
+    assert "/nope.toml: cannot read" in missing.stderr

@@ -167,3 +167,17 @@ def test_apply_refuses_unknown_event_kinds() -> None:
 
     with pytest.raises(ValueError, match="unknown event kind"):
         apply(RoomState("r"), Event("mystery", 1.0, "ana", {}))
+
+
+def test_a_conductor_token_that_never_joined_takes_a_free_seat_with_its_first_act() -> None:
+    state = joined(BEN)
+    script = Actor("ana", Role.CONDUCTOR, "script", "UTC")
+    state, events = run(state, script, "note", {"text": "opening soon"})
+    assert [e.kind for e in events] == ["seat_taken", "note"]
+    assert state.conductor == "ana"
+    # Once the seat is held, another conductor token acts as an engineer and takes nothing.
+    _, events = run(state, CAT, "note", {"text": "hi"})
+    assert [e.kind for e in events] == ["note"]
+    # A refused act takes no seat.
+    result = decide(joined(BEN), script, Command("note", {"text": ""}, 1.0))
+    assert isinstance(result, Reject)

@@ -23,6 +23,12 @@ def decide(
     spec = OPS.get(command.op)
     if spec is None or not (spec.public or trusted):
         return Reject(Code.UNKNOWN_OP, f"unknown operation {command.op!r}")
+    # A conductor token takes a free seat with its first accepted act (a script, say,
+    # that never joined the roster); the seat event comes first so the act is the seat's.
+    seat: list[Event] = []
+    if not trusted and actor.role is Role.CONDUCTOR and state.conductor is None:
+        seat = [Event("seat_taken", command.ts, actor.name, {})]
+        state = apply(state, seat[0])
     role = acting_role(state, actor)
     if role not in spec.roles:
         return Reject(Code.FORBIDDEN, _forbidden(state, role, command.op))
@@ -30,7 +36,7 @@ def decide(
     if problem is not None:
         return Reject(Code.INVALID, problem)
     result = spec.decide(state, actor, command)
-    return result if isinstance(result, Reject) else list(result)
+    return result if isinstance(result, Reject) else [*seat, *result]
 
 
 def apply(state: RoomState, event: Event) -> RoomState:
