@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from server.journal import CommandRecord, Entry, Journal
-from server.peer import Peer
+from server.peer import Peer, wire_frame
 from warroom import protocol as p
 from warroom.core import (
     Actor,
@@ -203,8 +203,9 @@ class RoomHost:
         self._ring.extend(wire)
         if wire:
             frame = p.encode_events(self.epoch, wire)
+            ws_frame = wire_frame(frame)  # serialized once for every peer
             for peer in list(self.peers):
-                if not peer.push(frame):
+                if not peer.push(frame, ws_frame):
                     self.peers.discard(peer)
         for sub, answer, _ in group.answers:
             if sub.joining is not None:

@@ -163,7 +163,9 @@ class RoomClient:
                 return
             self._attempt += 1
             delay = min(5.0, 0.2 * 2 ** min(self._attempt, 6)) * random.uniform(0.8, 1.2)
-            self._set_status(Status.RECONNECTING, detail, delay)
+            # Until we have been in once, this is still the first connection attempt.
+            again = Status.RECONNECTING if self.epoch else Status.CONNECTING
+            self._set_status(again, detail, delay)
             await asyncio.sleep(delay)
         self._set_status(Status.CLOSED)
 
@@ -280,7 +282,14 @@ class RoomClient:
                 continue  # already have it (a resend after a reconnect)
             if seq != self.seq + 1:
                 break
-            state = apply(state, event)
+            try:
+                state = apply(state, event)
+            except ValueError:
+                # An event kind this client does not know: it is older than the hub.
+                raise ConnectError(
+                    f"the hub sent an event this client does not know ({event.kind!r}); "
+                    "upgrade warroom"
+                ) from None
             self.seq = seq
             applied.append((seq, event))
         self.state = state

@@ -1,0 +1,38 @@
+"""Snapshots of the room screen, built from a fixed room with a pinned clock and no hub."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.pilot import Pilot
+
+from tests.tui.room_fixture import NOW, URL, fixed_events, fixed_state
+from warroom.client import Status
+from warroom.tui.app import WarroomApp
+from warroom.tui.messages import ConnectionChanged, RoomSynced
+
+SIZE = (120, 40)
+
+
+def fixed_app(me: str, role: str) -> tuple[WarroomApp, Any]:
+    """An app that never dials out, and a `run_before` that feeds it the fixed room."""
+    app = WarroomApp(URL, "unused", "UTC", clock=lambda: NOW, connect=False)
+
+    async def feed(pilot: Pilot[None]) -> None:
+        screen = app.room_screen
+        screen.post_message(RoomSynced(fixed_state(), fixed_events(), me, role))
+        screen.post_message(ConnectionChanged(Status.LIVE))
+        await pilot.pause()
+        await pilot.pause()
+
+    return app, feed
+
+
+def test_conductor_screen(snap_compare: Any) -> None:
+    app, feed = fixed_app("ana", "conductor")
+    assert snap_compare(app, terminal_size=SIZE, run_before=feed)
+
+
+def test_visitor_screen(snap_compare: Any) -> None:
+    app, feed = fixed_app("vic", "visitor")
+    assert snap_compare(app, terminal_size=SIZE, run_before=feed)

@@ -1,0 +1,1 @@
+"""The Textual client: `WarroomApp` renders a room's replica and sends the user's commands."""

@@ -1,0 +1,125 @@
+"""`WarroomApp`: runs the room connection in a worker and hands its updates to the room screen."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.message import Message
+from textual.screen import Screen
+
+from warroom.client import (
+    Answer,
+    Applied,
+    ConnectError,
+    HubError,
+    RoomClient,
+    Status,
+    StatusChanged,
+    Synced,
+    Update,
+)
+from warroom.protocol import ProtocolError
+from warroom.tui.messages import ConnectionChanged, HubFailed, RoomApplied, RoomSynced
+from warroom.tui.screens.help import HelpScreen
+from warroom.tui.screens.room import RoomScreen
+
+
+class WarroomApp(App[None]):
+    """One participant's terminal view of a room at `url`."""
+
+    CSS_PATH = "app.tcss"
+    BINDINGS = [
+        Binding("question_mark", "help", "Keys", key_display="?", tooltip="Show every key"),
+        Binding("q", "quit", "Quit", tooltip="Leave the room and quit"),
+    ]
+
+    def __init__(
+        self,
+        url: str,
+        token: str,
+        tz: str,
+        *,
+        clock: Callable[[], float] = time.time,
+        connect: bool = True,
+    ) -> None:
+        """`clock` feeds the roster's local times; `connect=False` leaves the hub alone."""
+        super().__init__()
+        self.client = RoomClient(url, token, tz, on_update=self._relay)
+        self.room_screen = RoomScreen(self.client.room, tz, clock, self.send)
+        self._connect = connect
+        self.title = f"warroom · {self.client.room}"
+
+    def get_default_screen(self) -> Screen[Any]:
+        return self.room_screen
+
+    def on_mount(self) -> None:
+        if self._connect:
+            self._connection()
+
+    @work(group="connection", exit_on_error=False)
+    async def _connection(self) -> None:
+        try:
+            await self.client.run()
+        except Exception as exc:
+            # A bug or version skew in the replica must not take the screen down with it.
+            self._relay(StatusChanged(Status.FAILED, f"client error: {exc}"))
+            raise
+
+    def _relay(self, update: Update) -> None:
+        # The client calls this on our own loop, so posting is safe without call_from_thread.
+        message: Message | None = None
+        if isinstance(update, StatusChanged):
+            message = ConnectionChanged(update.status, update.detail, update.retry_in)
+        elif isinstance(update, Synced):
+            message = RoomSynced(update.state, update.recent, self.client.name, self.client.role)
+        elif isinstance(update, Applied):
+            message = RoomApplied(update.state, update.events)
+        elif isinstance(update, HubError):
+            message = HubFailed(update.code, update.message)
+        # Answers are not relayed: whoever sent the command awaits its own answer in `send`.
+        if message is not None:
+            self.room_screen.post_message(message)
+
+    async def send(self, op: str, args: Mapping[str, Any]) -> Answer | None:
+        """Send a command and wait: a refusal is shown and returned; a lost command gives None."""
+        try:
+            answer = await self.client.send(op, args)
+        except ConnectError as exc:
+            self.notify(str(exc), title=f"Could not {op}", severity="error")
+            return None
+        except ProtocolError as exc:
+            self.notify(exc.message, title=f"Could not {op}", severity="error")
+            return None
+        if not answer.ok:
+            self.notify(answer.reason or answer.code, title=f"Refused: {op}", severity="error")
+        return answer
+
+    def action_help(self) -> None:
+        """Show every key that works here."""
+        if isinstance(self.screen, HelpScreen):
+            return
+        keys = [
+            (self.get_key_display(active.binding), active.tooltip or active.binding.description)
+            for active in self.screen.active_bindings.values()
+            if active.binding.show and active.binding.description
+        ]
+        self.push_screen(HelpScreen(keys))
+
+    async def action_quit(self) -> None:
+        """Leave the room cleanly, so the others see us go at once."""
+        await self.client.close()
+        self.exit()
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        room = self.room_screen
+        yield SystemCommand("Write a note", "Focus the note input", room.action_note)
+        yield SystemCommand(
+            "Timeline in UTC / my zone", "Switch the timeline's clock", room.action_toggle_times
+        )
+        yield SystemCommand("Help", "Show every key", self.action_help)

@@ -1,0 +1,52 @@
+"""The `?` help: a modal listing the keys that work on the screen underneath, and the roles."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+# Keys that work everywhere but that the footer leaves out to stay short.
+ALWAYS = [
+    ("tab / shift+tab", "Move between the timeline, the people and the note input"),
+    ("↑ ↓ pgup pgdn home end", "Scroll the focused panel; end follows the newest line again"),
+    ("esc", "Leave the note input"),
+    ("ctrl+p", "Command palette: every action by name"),
+    ("ctrl+q", "Quit, even while typing"),
+]
+
+ROLES = (
+    "The conductor drives the train from the seat; engineers act and post notes; "
+    "visitors watch, read-only. Only one person holds the conductor seat."
+)
+
+
+class HelpScreen(ModalScreen[None]):
+    """Lists (key, what it does) pairs handed in by whoever opens it."""
+
+    BINDINGS = [
+        Binding("escape,question_mark,q", "dismiss", "Close", key_display="esc"),
+    ]
+
+    def __init__(self, keys: list[tuple[str, str]]) -> None:
+        super().__init__()
+        self.keys = keys
+
+    def compose(self) -> ComposeResult:
+        table = Table.grid(padding=(0, 2))
+        table.add_column(style="bold", no_wrap=True)
+        table.add_column()
+        seen = set()
+        for key, what in [*self.keys, *ALWAYS]:
+            if key not in seen:
+                seen.add(key)
+                table.add_row(key, what)
+        with Vertical(id="help-dialog") as dialog:
+            dialog.border_title = "Keys"
+            dialog.border_subtitle = "esc closes"
+            yield Static(table, id="help-keys")
+            yield Static(Text(ROLES), id="help-roles")

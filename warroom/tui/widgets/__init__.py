@@ -1,0 +1,1 @@
+"""The room screen's widgets, one per module."""
