@@ -25,7 +25,7 @@ from server.peer import Peer
 from server.ratelimit import TokenBucket
 from server.room import RoomHost, Submission
 from warroom import protocol as p
-from warroom.core import Actor, Code
+from warroom.core import Actor, Code, Role
 from warroom.protocol import Close, ErrorCode, ProtocolError
 
 log = logging.getLogger("warroom.hub")
@@ -50,6 +50,7 @@ class HubConfig:
     rate: float = 50.0
     burst: float = 200.0
     handshake_timeout: float = 10.0
+    retention: int = 50_000
 
 
 class Hub:
@@ -73,7 +74,7 @@ class Hub:
     async def _open(self, name: str) -> RoomHost:
         path = self.config.data_dir / "rooms" / f"{name}.db"
         journal = await asyncio.to_thread(Journal, path)
-        host = RoomHost(name, journal)
+        host = RoomHost(name, journal, self.config.retention)
         await host.start()
         self.rooms[name] = host
         return host
@@ -138,7 +139,9 @@ class Hub:
             return
         actor = Actor(claims.name, claims.role, secrets.token_hex(6), hello.tz)
         host = await self.room(hello.room)
-        peer = Peer(ws, actor, self.config.send_queue)
+        wants_logs = hello.presence if hello.logs is None else hello.logs
+        peer = Peer(ws, actor, self.config.send_queue, logs=wants_logs)
+        peer.log_from = hello.logs_from
         # A script's connection (presence false) is not a person arriving: no join, no leave.
         op = "join" if hello.presence else None
         host.submit(
@@ -176,10 +179,20 @@ class Hub:
                 except ProtocolError as exc:
                     peer.push(p.encode(p.Error(exc.code, exc.message)))
                     continue
+                if isinstance(frame, p.Logs):
+                    self._feed(host, peer, frame)
+                    continue
                 assert isinstance(frame, p.Cmd)
                 host.submit(
                     Submission(peer.actor, frame.op, frame.args, cmd_id=frame.id, reply=peer)
                 )
+
+    def _feed(self, host: RoomHost, peer: Peer, frame: p.Logs) -> None:
+        if peer.actor.role is Role.VISITOR:
+            peer.push(p.encode(p.Error(ErrorCode.FORBIDDEN, "visitors cannot feed logs")))
+            return
+        assert host.logs is not None
+        host.logs.receive(peer, frame)
 
     async def serve(self, host: str, port: int, tls: ssl.SSLContext | None = None) -> Server:
         """Start listening; the returned server's sockets tell the bound port."""

@@ -65,6 +65,11 @@ class Journal:
         else:
             self.epoch = str(row[0])
 
+    @property
+    def db(self) -> sqlite3.Connection:
+        """The connection, for stores that live in the same file (the log backlog)."""
+        return self._db
+
     def head(self) -> int:
         """The last sequence number written, 0 for an empty journal."""
         row = self._db.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()

@@ -31,9 +31,11 @@ def wire_frame(payload: bytes) -> bytes:
 class Peer:
     """Frames pushed here arrive in order; a peer `limit` frames behind is dropped."""
 
-    def __init__(self, ws: ServerConnection, actor: Actor, limit: int) -> None:
+    def __init__(self, ws: ServerConnection, actor: Actor, limit: int, logs: bool = False) -> None:
         self.ws = ws
         self.actor = actor
+        self.logs = logs  # whether this client wants the log stream
+        self.log_from: int | None = None  # the last log line it has, when resuming
         self._queue: asyncio.Queue[bytes] = asyncio.Queue(maxsize=limit)
         self._dropped = False
         self._busy = False  # the writer task holds a frame not yet handed to the socket

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from server.journal import CommandRecord, Entry, Journal
+from server.logstore import LogStore
+from server.logstream import LogStream
 from server.peer import Peer, wire_frame
 from warroom import protocol as p
 from warroom.core import (
@@ -31,6 +33,7 @@ from warroom.core import (
     decide,
     replay,
 )
+from warroom.core.runbook import Rules
 from warroom.core.wire import event_to_wire, state_to_wire
 from warroom.protocol import Resume
 
@@ -85,7 +88,7 @@ class Submission:
 class RoomHost:
     """The authoritative copy of one room."""
 
-    def __init__(self, name: str, journal: Journal) -> None:
+    def __init__(self, name: str, journal: Journal, retention: int = 50_000) -> None:
         self.name = name
         self.journal = journal
         self.epoch = journal.epoch
@@ -99,6 +102,8 @@ class RoomHost:
         self._io = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"journal-{name}")
         self._task: asyncio.Task[None] | None = None
         self.last_ts = 0.0
+        self._retention = retention
+        self.logs: LogStream | None = None
 
     # --- life cycle ------------------------------------------------------------------------
 
@@ -113,6 +118,18 @@ class RoomHost:
             self.last_ts = entries[-1].event.ts
         self._ring.extend(event_to_wire(e.event, e.seq) for e in entries[-RING:])
         self._acked = {(r.actor, r.id): r.seq for r in records}
+        store = await loop.run_in_executor(
+            self._io, lambda: LogStore(self.journal.db, self._retention)
+        )
+        self.logs = LogStream(
+            store,
+            self._io,
+            self.epoch,
+            lambda: self.peers,
+            self._alert,
+            time.time,
+            self._spike_rules,
+        )
         self._task = asyncio.create_task(self._commit_loop(), name=f"room-{self.name}")
         # Connections do not survive a restart; say so in the journal so state matches reality.
         self.submit(Submission(HUB, "reset_presence", {}, trusted=True))
@@ -127,6 +144,14 @@ class RoomHost:
                 pass
         await asyncio.get_running_loop().run_in_executor(self._io, self.journal.close)
         self._io.shutdown(wait=True)
+
+    def _alert(self, source: str, text: str) -> None:
+        self.submit(Submission(HUB, "raise_alert", {"source": source, "text": text}, trusted=True))
+
+    def _spike_rules(self) -> tuple[float, int]:
+        train = self.state.train
+        rules = train.rules if train is not None else Rules()
+        return rules.spike_factor, rules.spike_min_per_min
 
     def submit(self, sub: Submission) -> None:
         """Queue a command for the committer."""
@@ -262,6 +287,10 @@ class RoomHost:
         else:
             for i in range(0, len(missed), EVENTS_PER_FRAME):
                 peer.push(p.encode_events(self.epoch, missed[i : i + EVENTS_PER_FRAME]))
+        if peer.logs and self.logs is not None:
+            lines = await self.logs.backlog(peer.log_from)
+            for i in range(0, len(lines), EVENTS_PER_FRAME):
+                peer.push(p.encode_loglines(self.epoch, lines[i : i + EVENTS_PER_FRAME]))
         if peer.alive:
             self.peers.add(peer)
 

@@ -221,6 +221,51 @@ def open_train(url: str, token: str, runbook: Path, version: str) -> None:
         sys.exit(1)
 
 
+@main.command(context_settings={"ignore_unknown_options": True})
+@_url
+@_token
+@click.option("--source", required=True, help="Name of this log source, e.g. group1-sync.")
+@click.option(
+    "--file",
+    "path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Follow this file like tail -F.",
+)
+@click.option("--from-start", is_flag=True, help="With --file: send what is already there too.")
+@click.argument("command", nargs=-1, type=click.UNPROCESSED)
+def feed(
+    url: str, token: str, source: str, path: Path | None, from_start: bool, command: tuple[str, ...]
+) -> None:
+    """Stream a file (--file PATH) or a command's output (-- COMMAND ...) into the room."""
+    from warroom.feed import CommandLines, Feeder, follow_file
+
+    if (path is None) == (not command):
+        raise click.UsageError("give either --file PATH or -- COMMAND [ARGS...]")
+    try:
+        feeder = Feeder(url, token, source)
+        if not _valid_source(source):
+            raise click.BadParameter(
+                "use 1-64 letters, digits, '.', '_', '-', ':' or '/'", param_hint="--source"
+            )
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="URL") from None
+    if path is not None:
+        _run(feeder.run(follow_file(path, from_start)))
+        return
+    lines = CommandLines(list(command))
+    try:
+        _run(feeder.run(aiter(lines), lambda: lines.status))
+    except FileNotFoundError as exc:
+        raise click.ClickException(f"cannot run {command[0]!r}: {exc.strerror}") from None
+    sys.exit(lines.status or 0)
+
+
+def _valid_source(source: str) -> bool:
+    from warroom.protocol import SOURCE_CHARS
+
+    return 1 <= len(source) <= 64 and set(source) <= SOURCE_CHARS
+
+
 @main.command()
 @_url
 @_token

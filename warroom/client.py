@@ -78,7 +78,22 @@ class HubError:
     message: str
 
 
-Update = StatusChanged | Synced | Applied | Answer | HubError
+@dataclass(frozen=True, slots=True)
+class LogBatch:
+    """New log lines, each [lseq, ts, source, stream, level, text], in order, none seen before."""
+
+    lines: list[list[Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class LogsAcked:
+    """The hub has stored every line of `source` before offset `next` (for feeders)."""
+
+    source: str
+    next: int
+
+
+Update = StatusChanged | Synced | Applied | Answer | HubError | LogBatch | LogsAcked
 
 
 class ConnectError(Exception):
@@ -128,6 +143,7 @@ class RoomClient:
         self.state = RoomState(room=self.room)
         self.epoch = ""
         self.seq = 0
+        self.log_seq = 0  # the last log line received
         self.name = ""
         self.role = ""
         self.status = Status.CONNECTING
@@ -199,6 +215,16 @@ class RoomClient:
             await self._transmit(pending)
         return await future
 
+    async def send_frame(self, frame: bytes) -> bool:
+        """Send an encoded frame now if live (False if not); for feeders' `logs` frames."""
+        if self.status is not Status.LIVE or self._ws is None:
+            return False
+        try:
+            await self._ws.send(frame)
+        except ConnectionClosed:
+            return False
+        return True
+
     def pending(self) -> int:
         """Commands sent but not yet answered."""
         return len(self._outbox)
@@ -221,9 +247,17 @@ class RoomClient:
             resume = p.Resume(self.epoch, self.seq) if self.epoch else None
             if self._history and not self.epoch:
                 resume = p.Resume("", 0)
-            await ws.send(
-                p.encode(p.Hello(p.VERSION, self.token, self.room, self.tz, resume, self._presence))
+            logs_from = self.log_seq if self.epoch and self.log_seq else None
+            hello = p.Hello(
+                p.VERSION,
+                self.token,
+                self.room,
+                self.tz,
+                resume,
+                self._presence,
+                logs_from=logs_from,
             )
+            await ws.send(p.encode(hello))
             detail = "connection lost"
             try:
                 async for data in ws:
@@ -248,7 +282,7 @@ class RoomClient:
         if isinstance(frame, p.Welcome):
             self.name, self.role, self._target = frame.name, frame.role, frame.seq
             if self.epoch and frame.epoch != self.epoch:
-                self.seq = 0
+                self.seq = self.log_seq = 0
             self.epoch = frame.epoch
             if frame.resumed and self.seq >= self._target:
                 await self._go_live()
@@ -263,6 +297,13 @@ class RoomClient:
                 return False  # a gap: reconnect and resume from what we have
             if self.status is not Status.LIVE and self.seq >= self._target:
                 await self._go_live()
+        elif isinstance(frame, p.LogLines):
+            fresh = [line for line in frame.lines if line[0] > self.log_seq]
+            if fresh and frame.epoch == self.epoch:
+                self.log_seq = fresh[-1][0]
+                self._on_update(LogBatch([list(line) for line in fresh]))
+        elif isinstance(frame, p.LogsAck):
+            self._on_update(LogsAcked(frame.source, frame.next))
         elif isinstance(frame, p.Ack | p.RejectFrame):
             self._answer(frame)
         elif isinstance(frame, p.Error):

@@ -41,6 +41,7 @@ class ErrorCode(StrEnum):
     UNSUPPORTED_VERSION = "unsupported_version"
     HANDSHAKE_REQUIRED = "handshake_required"
     HANDSHAKE_TIMEOUT = "handshake_timeout"
+    FORBIDDEN = "forbidden"
     BAD_ROOM = "bad_room"
     TOO_SLOW = "too_slow"
     RATE_LIMITED = "rate_limited"
@@ -85,6 +86,8 @@ class Hello:
     tz: str = "UTC"
     resume: Resume | None = None
     presence: bool = True
+    logs: bool | None = None  # receive the log stream; by default, when `presence` is true
+    logs_from: int | None = None  # the last log seq this client has; absent: the recent backlog
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,10 +156,44 @@ class Error:
     message: str
 
 
-ClientFrame = Hello | Cmd
-HubFrame = Welcome | Snapshot | Events | Ack | RejectFrame | Error
+@dataclass(frozen=True, slots=True)
+class Logs:
+    """Feeder to hub: consecutive lines of one source, the first at `offset`.
+
+    Each line is [text, stream] with stream 0 for stdout (or a file) and 1 for stderr.
+    """
+
+    source: str
+    offset: int
+    lines: Sequence[Sequence[Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class LogsAck:
+    """Hub to feeder: every line of `source` before offset `next` is durably stored."""
+
+    source: str
+    next: int
+
+
+@dataclass(frozen=True, slots=True)
+class LogLines:
+    """Hub to client: log lines, each [lseq, ts, source, stream, level, text], in lseq order."""
+
+    epoch: str
+    lines: Sequence[Sequence[Any]]
+
+
+ClientFrame = Hello | Cmd | Logs
+HubFrame = Welcome | Snapshot | Events | Ack | RejectFrame | Error | LogsAck | LogLines
+
+MAX_LINES_PER_FRAME = 5000
+SOURCE_CHARS = ROOM_CHARS | frozenset(":/")
 
 _TAGS: dict[type, str] = {
+    Logs: "logs",
+    LogsAck: "logs_ack",
+    LogLines: "loglines",
     Hello: "hello",
     Cmd: "cmd",
     Welcome: "welcome",
@@ -180,6 +217,8 @@ _FIELDS: dict[str, _Spec] = {
         "tz": (_STR, False),
         "resume": ((dict, type(None)), False),
         "presence": ((bool,), False),
+        "logs": ((bool, type(None)), False),
+        "logs_from": ((int, type(None)), False),
     },
     "cmd": {"id": (_STR, True), "op": (_STR, True), "args": (_MAP, False)},
     "welcome": {
@@ -201,6 +240,9 @@ _FIELDS: dict[str, _Spec] = {
     "ack": {"id": (_STR, True), "epoch": (_STR, True), "seq": (_INT, True)},
     "reject": {"id": (_STR, True), "code": (_STR, True), "reason": (_STR, True)},
     "error": {"code": (_STR, True), "message": (_STR, True)},
+    "logs": {"source": (_STR, True), "offset": (_INT, True), "lines": (_LIST, True)},
+    "logs_ack": {"source": (_STR, True), "next": (_INT, True)},
+    "loglines": {"epoch": (_STR, True), "lines": (_LIST, True)},
 }
 _EVENT_FIELDS: _Spec = {
     "seq": (_INT, True),
@@ -209,7 +251,7 @@ _EVENT_FIELDS: _Spec = {
     "actor": (_STR, True),
     "data": (_MAP, True),
 }
-_CLIENT_TAGS = frozenset({"hello", "cmd"})
+_CLIENT_TAGS = frozenset({"hello", "cmd", "logs"})
 _HUB_TAGS = frozenset(_FIELDS) - _CLIENT_TAGS
 
 
@@ -239,14 +281,14 @@ def encode_events(epoch: str, events: list[dict[str, Any]]) -> bytes:
 def decode_client(data: bytes | str) -> ClientFrame:
     """Decode and validate a frame a client sent; raises ProtocolError."""
     frame = _decode(data, _CLIENT_TAGS)
-    assert isinstance(frame, Hello | Cmd)
+    assert isinstance(frame, Hello | Cmd | Logs)
     return frame
 
 
 def decode_hub(data: bytes | str) -> HubFrame:
     """Decode and validate a frame the hub sent; raises ProtocolError."""
     frame = _decode(data, _HUB_TAGS)
-    assert not isinstance(frame, Hello | Cmd)
+    assert not isinstance(frame, Hello | Cmd | Logs)
     return frame
 
 
@@ -280,6 +322,11 @@ def _decode(data: bytes | str, allowed: frozenset[str]) -> ClientFrame | HubFram
         return _hello(values)
     if tag == "cmd":
         return _cmd(values)
+    if tag == "logs":
+        return _logs(values)
+    if tag == "loglines":
+        for line in values["lines"]:
+            check_logline(line)
     if tag == "events":
         for raw in values["events"]:
             check_event(raw)
@@ -343,6 +390,46 @@ def _cmd(values: dict[str, Any]) -> Cmd:
     return Cmd(**values)
 
 
+def _logs(values: dict[str, Any]) -> Logs:
+    source = values["source"]
+    if not 1 <= len(source) <= 64 or not set(source) <= SOURCE_CHARS:
+        raise ProtocolError(
+            ErrorCode.BAD_FRAME,
+            "logs: source must be 1-64 letters, digits, '.', '_', '-', ':', '/'",
+        )
+    if values["offset"] < 0:
+        raise ProtocolError(ErrorCode.BAD_FRAME, "logs: offset must be >= 0")
+    lines = values["lines"]
+    if len(lines) > MAX_LINES_PER_FRAME:
+        raise ProtocolError(ErrorCode.BAD_FRAME, f"logs: more than {MAX_LINES_PER_FRAME} lines")
+    for line in lines:
+        if (
+            not isinstance(line, list)
+            or len(line) != 2
+            or not isinstance(line[0], str)
+            or line[1] not in (0, 1)
+        ):
+            raise ProtocolError(ErrorCode.BAD_FRAME, "logs: each line must be [text, 0 or 1]")
+    return Logs(**values)
+
+
+_LOGLINE_TYPES: tuple[type | tuple[type, ...], ...] = (int, (int, float), str, int, int, str)
+
+
+def check_logline(line: object) -> None:
+    """Raise ProtocolError unless `line` is [lseq, ts, source, stream, level, text]."""
+    if not isinstance(line, list) or len(line) != 6:
+        raise ProtocolError(ErrorCode.BAD_FRAME, "a log line must be a 6-element array")
+    for value, kind in zip(line, _LOGLINE_TYPES, strict=True):
+        if not isinstance(value, kind) or isinstance(value, bool):
+            raise ProtocolError(ErrorCode.BAD_FRAME, "a log line has a field of the wrong type")
+
+
+def encode_loglines(epoch: str, lines: Sequence[Sequence[Any]]) -> bytes:
+    """A `loglines` frame built straight from line arrays: the hub's log hot path."""
+    return msgpack.packb({"t": "loglines", "epoch": epoch, "lines": lines}, use_bin_type=True)
+
+
 def check_room(room: str) -> str:
     """Return `room` if it is a valid room name (1-64 of letters, digits, '.', '_', '-')."""
     if room in RESERVED_ROOMS:
@@ -368,6 +455,7 @@ class Phase(StrEnum):
 _TRANSITIONS: dict[tuple[Phase, type], Phase] = {
     (Phase.AWAIT_HELLO, Hello): Phase.READY,
     (Phase.READY, Cmd): Phase.READY,
+    (Phase.READY, Logs): Phase.READY,
 }
 
 

@@ -178,6 +178,8 @@ async def test_a_slow_client_is_dropped_and_the_others_get_everything(tmp_path: 
         slow = await Raw.open(live.url(), rcvbuf=4096)
         await slow.hello(live.token("sam"))
         slow.ws.transport.pause_reading()  # it stops reading, as a stalled laptop would
+        while not any(pr.actor.name == "sam" for pr in live.hub.rooms["r1"].peers):
+            await asyncio.sleep(0.01)  # it joins the fan-out once its catch-up is queued
         peer = next(pr for pr in live.hub.rooms["r1"].peers if pr.actor.name == "sam")
         # Small kernel buffers on both ends, so the hub's own queue is what overflows.
         hub_sock = peer.ws.transport.get_extra_info("socket")

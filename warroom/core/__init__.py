@@ -1,6 +1,7 @@
 """The pure room core: state, commands, events, `decide` and `apply`. No I/O, no clock."""
 
 from warroom.core import (  # noqa: F401  (importing registers their ops and events)
+    alerts,
     blockers,
     checklist,
     notes,

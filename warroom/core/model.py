@@ -9,6 +9,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from warroom.core.alerts import Alert
     from warroom.core.train import Train
 
 
@@ -92,6 +93,10 @@ def _empty_members() -> Mapping[str, Member]:
     return MappingProxyType({})
 
 
+def _empty_feeds() -> Mapping[str, int]:
+    return {}
+
+
 @dataclass(frozen=True, slots=True)
 class RoomState:
     """Everything the room knows. Replace, never mutate: `apply` returns a new one."""
@@ -101,6 +106,9 @@ class RoomState:
     conductor: str | None = None
     notes: int = 0
     train: Train | None = None
+    alerts: tuple[Alert, ...] = ()  # the most recent ones
+    alert_count: int = 0
+    feeds: Mapping[str, int] = field(default_factory=_empty_feeds)  # exit status per source
 
     def present(self) -> list[Member]:
         """Members with at least one live connection, in name order."""

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
+from warroom.core.alerts import Alert
 from warroom.core.model import Event, Member, Role, RoomState
 from warroom.core.runbook import Rules
 from warroom.core.train import Blocker, Item, Train, TrainStatus
@@ -36,6 +37,9 @@ def state_to_wire(state: RoomState) -> dict[str, Any]:
         "conductor": state.conductor,
         "notes": state.notes,
         "train": None if state.train is None else train_to_wire(state.train),
+        "alerts": [_fields(a) for a in state.alerts],
+        "alert_count": state.alert_count,
+        "feeds": dict(state.feeds),
         "members": [
             {
                 "name": m.name,
@@ -68,6 +72,9 @@ def state_from_wire(raw: Mapping[str, Any]) -> RoomState:
         conductor=None if conductor is None else str(conductor),
         notes=int(raw["notes"]),
         train=None if raw.get("train") is None else train_from_wire(raw["train"]),
+        alerts=tuple(Alert(**a) for a in raw["alerts"]),
+        alert_count=int(raw["alert_count"]),
+        feeds={str(k): int(v) for k, v in raw["feeds"].items()},
     )
 
 

@@ -1,0 +1,50 @@
+"""Log lines as text: made safe to show, classified by level, and grouped into stack traces.
+
+Pure functions shared by the feeder, the hub and the client.
+"""
+
+from __future__ import annotations
+
+import re
+
+MAX_LINE = 2000  # characters kept of one line; the rest is cut with a marker
+INFO, WARNING, ERROR = 0, 1, 2
+LEVEL_NAMES = {INFO: "info", WARNING: "warning", ERROR: "error"}
+
+# C0 controls other than tab, DEL, and C1 controls: they would move the cursor or change colours.
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
+_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")
+_ERROR = re.compile(
+    r"\b(ERROR|ERR|FATAL|CRITICAL|PANIC|Fatal error|Traceback|Exception|"
+    r"Uncaught|Unhandled|SEVERE|failed|failure)\b",
+    re.IGNORECASE,
+)
+_WARNING = re.compile(r"\b(WARN|WARNING|DEPRECATED|Notice)\b", re.IGNORECASE)
+# Lines that continue a stack trace in PHP, Python, Java and JavaScript.
+_TRACE = re.compile(r"^(\s+at\s|\s+File \"|#\d+\s|\s+\.\.\. \d+ more|Caused by:|\s{2,}\S|\t)")
+
+
+def clean(raw: bytes | str) -> str:
+    """A line safe for any terminal: valid UTF-8, no escape sequences, cut when too long."""
+    text = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw
+    text = text.rstrip("\r\n")
+    text = _ANSI.sub("", text)
+    text = _CONTROL.sub("\ufffd", text)
+    if len(text) > MAX_LINE:
+        cut = len(text) - MAX_LINE
+        text = f"{text[:MAX_LINE]} …[{cut} more characters cut]"
+    return text
+
+
+def level(text: str, stream: int = 0) -> int:
+    """ERROR, WARNING or INFO for a line; stderr alone does not make a line an error."""
+    if _ERROR.search(text):
+        return ERROR
+    if _WARNING.search(text):
+        return WARNING
+    return INFO
+
+
+def continues_trace(text: str) -> bool:
+    """Whether a line continues the stack trace above it (frames, 'Caused by', indented)."""
+    return bool(_TRACE.match(text))
