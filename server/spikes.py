@@ -12,6 +12,7 @@ ALPHA = 0.05  # how fast the baseline follows quiet periods (per bucket)
 
 @dataclass(slots=True)
 class _Source:
+    since: float
     buckets: deque[tuple[float, int]] = field(default_factory=deque)
     baseline: float = 0.0  # errors per minute when things are normal
     armed: bool = True
@@ -27,22 +28,26 @@ class SpikeDetector:
 
     def observe(self, source: str, now: float, errors: int) -> str | None:
         """Count `errors` new error lines at `now`; the alert text when this is a spike."""
-        src = self._sources.setdefault(source, _Source())
+        src = self._sources.setdefault(source, _Source(since=now))
+        warming = now - src.since < WINDOW
         start = now - now % BUCKET
         if src.buckets and src.buckets[-1][0] == start:
             src.buckets[-1] = (start, src.buckets[-1][1] + errors)
         else:
-            if src.buckets and src.armed:
-                # A bucket closed during normal running: let the baseline learn from it.
+            if src.buckets:
                 closed = src.buckets[-1][1] * 60.0 / BUCKET
-                src.baseline += ALPHA * (closed - src.baseline)
+                # Learn from normal running only, so a spike does not become the new normal;
+                # in a source's first minute everything is normal, there is nothing to compare.
+                if warming or (src.armed and closed < self.factor * max(src.baseline, 1.0)):
+                    alpha = 0.3 if warming else ALPHA
+                    src.baseline += alpha * (closed - src.baseline)
             src.buckets.append((start, errors))
         while src.buckets and src.buckets[0][0] <= now - WINDOW:
             src.buckets.popleft()
         rate = self.rate(source, now)
         baseline = max(src.baseline, 1.0)
         spiking = rate >= self.floor and rate >= self.factor * baseline
-        if spiking and src.armed:
+        if spiking and src.armed and not warming:
             src.armed = False
             times = rate / baseline
             return (

@@ -16,7 +16,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
 _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")
 _ERROR = re.compile(
     r"\b(ERROR|ERR|FATAL|CRITICAL|PANIC|Fatal error|Traceback|Exception|"
-    r"Uncaught|Unhandled|SEVERE|failed|failure)\b",
+    r"Uncaught|Unhandled|SEVERE|failed|failure)\b|\w+(Exception|Error):",
     re.IGNORECASE,
 )
 _WARNING = re.compile(r"\b(WARN|WARNING|DEPRECATED|Notice)\b", re.IGNORECASE)
