@@ -17,12 +17,9 @@ from warroom.core.train import Item, with_item, with_train
 _ITEM = {"item": Field(str, min_len=1, max_len=32)}
 
 
-def _target(state: RoomState, cmd: Command) -> tuple[Item, str] | Reject:
+def _target(state: RoomState, cmd: Command) -> Item | Reject:
     train = running_train(state)
-    if isinstance(train, Reject):
-        return train
-    item = find_item(train, cmd.args["item"])
-    return item if isinstance(item, Reject) else (item, train.stage)
+    return train if isinstance(train, Reject) else find_item(train, cmd.args["item"])
 
 
 def _facts(item: Item, **more: Any) -> dict[str, Any]:
@@ -43,10 +40,9 @@ def _may_tick(state: RoomState, actor: Actor, item: Item) -> Reject | None:
     summary="tick a checklist item",
 )
 def _tick(state: RoomState, actor: Actor, cmd: Command) -> Sequence[Event] | Reject:
-    found = _target(state, cmd)
-    if isinstance(found, Reject):
-        return found
-    item, _ = found
+    item = _target(state, cmd)
+    if isinstance(item, Reject):
+        return item
     if (denied := _may_tick(state, actor, item)) is not None:
         return denied
     if item.done:
@@ -57,10 +53,9 @@ def _tick(state: RoomState, actor: Actor, cmd: Command) -> Sequence[Event] | Rej
 
 @op("untick", ACTORS, _ITEM, summary="untick a checklist item")
 def _untick(state: RoomState, actor: Actor, cmd: Command) -> Sequence[Event] | Reject:
-    found = _target(state, cmd)
-    if isinstance(found, Reject):
-        return found
-    item, _ = found
+    item = _target(state, cmd)
+    if isinstance(item, Reject):
+        return item
     if (denied := _may_tick(state, actor, item)) is not None:
         return denied
     if not item.done:
@@ -75,10 +70,9 @@ def _untick(state: RoomState, actor: Actor, cmd: Command) -> Sequence[Event] | R
     summary="assign an item (to yourself, or to anyone as conductor); empty to unassign",
 )
 def _assign(state: RoomState, actor: Actor, cmd: Command) -> Sequence[Event] | Reject:
-    found = _target(state, cmd)
-    if isinstance(found, Reject):
-        return found
-    item, _ = found
+    item = _target(state, cmd)
+    if isinstance(item, Reject):
+        return item
     to = cmd.args["to"].strip()
     conductor = acting_role(state, actor) is Role.CONDUCTOR
     if not conductor and to not in (actor.name, "") and to != item.assignee:
@@ -94,10 +88,9 @@ def _assign(state: RoomState, actor: Actor, cmd: Command) -> Sequence[Event] | R
 
 @op("annotate", ACTORS, {**_ITEM, "text": Field(str, max_len=500)}, summary="set an item's note")
 def _annotate(state: RoomState, actor: Actor, cmd: Command) -> Sequence[Event] | Reject:
-    found = _target(state, cmd)
-    if isinstance(found, Reject):
-        return found
-    item, _ = found
+    item = _target(state, cmd)
+    if isinstance(item, Reject):
+        return item
     return [Event("item_noted", cmd.ts, actor.name, _facts(item, note=cmd.args["text"].strip()))]
 
 
@@ -144,10 +137,9 @@ def _add(state: RoomState, actor: Actor, cmd: Command) -> Sequence[Event] | Reje
 
 @op("edit_item", CONDUCTOR_ONLY, {**_ITEM, **_ITEM_FIELDS}, summary="change an item")
 def _edit(state: RoomState, actor: Actor, cmd: Command) -> Sequence[Event] | Reject:
-    found = _target(state, cmd)
-    if isinstance(found, Reject):
-        return found
-    item, _ = found
+    item = _target(state, cmd)
+    if isinstance(item, Reject):
+        return item
     changes = {
         k: v.strip() if isinstance(v, str) else v
         for k, v in cmd.args.items()
@@ -160,10 +152,10 @@ def _edit(state: RoomState, actor: Actor, cmd: Command) -> Sequence[Event] | Rej
 
 @op("remove_item", CONDUCTOR_ONLY, _ITEM, summary="remove a checklist item")
 def _remove(state: RoomState, actor: Actor, cmd: Command) -> Sequence[Event] | Reject:
-    found = _target(state, cmd)
-    if isinstance(found, Reject):
-        return found
-    return [Event("item_removed", cmd.ts, actor.name, _facts(found[0]))]
+    item = _target(state, cmd)
+    if isinstance(item, Reject):
+        return item
+    return [Event("item_removed", cmd.ts, actor.name, _facts(item))]
 
 
 @op(
@@ -173,10 +165,9 @@ def _remove(state: RoomState, actor: Actor, cmd: Command) -> Sequence[Event] | R
     summary="move an item to a position (from 0) within its stage",
 )
 def _move(state: RoomState, actor: Actor, cmd: Command) -> Sequence[Event] | Reject:
-    found = _target(state, cmd)
-    if isinstance(found, Reject):
-        return found
-    item, _ = found
+    item = _target(state, cmd)
+    if isinstance(item, Reject):
+        return item
     assert state.train is not None
     siblings = state.train.stage_items(item.stage)
     position = cmd.args["position"]
