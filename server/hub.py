@@ -203,6 +203,8 @@ class Hub:
             process_request=self.process_request,
             max_size=self.config.max_frame,
             compression=None,
+            # A client that does not answer our close within 2 s (a stalled one) is cut off.
+            close_timeout=2,
             ssl=tls,
             max_queue=64,
         )

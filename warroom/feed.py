@@ -103,16 +103,12 @@ class Feeder:
                 await asyncio.wait_for(self._synced.wait(), 5)
 
     async def _send_loop(self) -> None:
-        loop = asyncio.get_running_loop()
         while True:
             batch = [await self._queue.get()]
-            deadline = loop.time() + BATCH_DELAY
-            while len(batch) < BATCH_LINES:
-                try:
-                    item = await asyncio.wait_for(self._queue.get(), max(deadline - loop.time(), 0))
-                except TimeoutError:
-                    break
-                batch.append(item)
+            # Let a burst gather into one frame; a lone line waits BATCH_DELAY at most.
+            await asyncio.sleep(BATCH_DELAY)
+            while len(batch) < BATCH_LINES and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
             for text, stream in batch:
                 self._unacked.append((self._next, text, stream))
                 self._next += 1

@@ -221,3 +221,51 @@ async def test_kill_the_hub_during_a_feed_and_every_line_arrives_once(tmp_path: 
         hub.stop()
         if again is not None:
             again.stop()
+
+
+async def test_a_client_too_slow_for_the_logs_is_dropped_and_others_get_every_line(
+    tmp_path: Path,
+) -> None:
+    import socket
+
+    from tests.integration.conftest import start_hub, stop_hub
+
+    live, server = await start_hub(tmp_path, send_queue=16, rate=1e6, burst=1e6)
+    try:
+        slow = await Raw.open(live.url(), rcvbuf=4096)
+        await slow.hello(live.token("sam"))
+        slow.ws.transport.pause_reading()
+        while not any(pr.actor.name == "sam" for pr in live.hub.rooms["r1"].peers):
+            await asyncio.sleep(0.01)
+        peer = next(pr for pr in live.hub.rooms["r1"].peers if pr.actor.name == "sam")
+        peer.ws.transport.get_extra_info("socket").setsockopt(
+            socket.SOL_SOCKET, socket.SO_SNDBUF, 4096
+        )
+        got: list[str] = []
+        fast = RoomClient(
+            live.url(),
+            live.token("fei"),
+            on_update=lambda u: (
+                got.extend(line[5] for line in u.lines) if isinstance(u, LogBatch) else None
+            ),
+        )
+        fast_task = asyncio.create_task(fast.run())
+        await fast.wait_live()
+        feeder = Feeder(live.url(), live.token("ana"), "deploy")
+
+        async def lines() -> AsyncIterator[tuple[str, int]]:
+            for i in range(4000):
+                yield f"{i:05d} " + "z" * 200, 0
+                if i % 50 == 0:
+                    await asyncio.sleep(0.03)  # many flushes, so many frames
+
+        await feeder.run(lines())
+        while len(got) < 4000:
+            await asyncio.sleep(0.05)
+        assert got == [f"{i:05d} " + "z" * 200 for i in range(4000)]
+        assert not peer.alive
+        await fast.close()
+        await fast_task
+        slow.ws.transport.abort()
+    finally:
+        await stop_hub(live, server)
