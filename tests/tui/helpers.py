@@ -11,6 +11,7 @@ from textual.app import App
 from textual.notifications import Notification
 from textual.pilot import Pilot
 
+from warroom.client import Status
 from warroom.tui.app import WarroomApp
 from warroom.tui.widgets.timeline import Timeline
 
@@ -52,3 +53,15 @@ def timeline_texts(app: WarroomApp) -> list[str]:
 def notifications(app: App[None], severity: str = "error") -> list[Notification]:
     """The notifications of `severity` still showing (Textual keeps them privately)."""
     return [n for n in app._notifications if n.severity == severity]
+
+
+def live(app: WarroomApp) -> bool:
+    """Connected, and the header says so (it is re-laid out a frame after its text changes)."""
+    return app.client.status is Status.LIVE and header_text(app).rstrip().endswith("● live")
+
+
+def region_text(app: App[None], selector: str) -> list[str]:
+    """The screen lines inside the widget `selector`, as a person would read them."""
+    region = app.screen.query_one(selector).region
+    lines = screen_text(app).splitlines()[region.y : region.bottom]
+    return [line[region.x : region.right] for line in lines]

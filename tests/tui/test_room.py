@@ -7,7 +7,14 @@ import asyncio
 from textual.widgets import Input
 
 from tests.conftest import Minter
-from tests.tui.helpers import header_text, notifications, screen_text, timeline_texts, until
+from tests.tui.helpers import (
+    header_text,
+    live,
+    notifications,
+    screen_text,
+    timeline_texts,
+    until,
+)
 from warroom.client import Status
 from warroom.hubproc import HubProcess
 from warroom.tui.app import WarroomApp
@@ -17,11 +24,6 @@ from warroom.tui.widgets.roster import Roster
 from warroom.tui.widgets.timeline import Timeline
 
 SIZE = (120, 40)
-
-
-def live(app: WarroomApp) -> bool:
-    # The header is re-laid out a frame after its text changes: wait until it reads in full.
-    return app.client.status is Status.LIVE and header_text(app).rstrip().endswith("● live")
 
 
 async def test_join_shows_header_roster_and_timeline(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Mapping
+from functools import partial
 from typing import Any
 
 from textual import work
@@ -24,6 +25,7 @@ from warroom.client import (
     Update,
 )
 from warroom.protocol import ProtocolError
+from warroom.tui.actions import ACTIONS
 from warroom.tui.messages import ConnectionChanged, HubFailed, RoomApplied, RoomSynced
 from warroom.tui.screens.help import HelpScreen
 from warroom.tui.screens.room import RoomScreen
@@ -32,7 +34,7 @@ from warroom.tui.screens.room import RoomScreen
 class WarroomApp(App[None]):
     """One participant's terminal view of a room at `url`."""
 
-    CSS_PATH = "app.tcss"
+    CSS_PATH = ["app.tcss", "screens/dialogs.tcss"]
     BINDINGS = [
         Binding("question_mark", "help", "Keys", key_display="?", tooltip="Show every key"),
         Binding("q", "quit", "Quit", tooltip="Leave the room and quit"),
@@ -103,12 +105,19 @@ class WarroomApp(App[None]):
         """Show every key that works here."""
         if isinstance(self.screen, HelpScreen):
             return
-        keys = [
-            (self.get_key_display(active.binding), active.tooltip or active.binding.description)
-            for active in self.screen.active_bindings.values()
-            if active.binding.show and active.binding.description
-        ]
-        self.push_screen(HelpScreen(keys))
+        # The screen's keys left out of the footer for room count too (the app's own hidden
+        # ones are in ALWAYS); an action's several keys share one line.
+        keys: dict[str, tuple[list[str], str]] = {}
+        for active in self.screen.active_bindings.values():
+            binding = active.binding
+            hidden_here = active.node is not self and bool(binding.tooltip)
+            if not binding.description or not (binding.show or hidden_here):
+                continue
+            shown, _ = keys.setdefault(binding.action, ([], binding.tooltip or binding.description))
+            display = self.get_key_display(binding)
+            if display not in shown:
+                shown.append(display)
+        self.push_screen(HelpScreen([(" / ".join(k), what) for k, what in keys.values()]))
 
     async def action_quit(self) -> None:
         """Leave the room cleanly, so the others see us go at once."""
@@ -123,3 +132,8 @@ class WarroomApp(App[None]):
             "Timeline in UTC / my zone", "Switch the timeline's clock", room.action_toggle_times
         )
         yield SystemCommand("Help", "Show every key", self.action_help)
+        for action in ACTIONS:
+            # Everyone sees every act; doing one they may not explains why, as the keys do.
+            yield SystemCommand(
+                action.title, action.help, partial(room.run_train_action, action.name)
+            )

@@ -12,8 +12,9 @@ from textual.widgets import Static
 
 # Keys that work everywhere but that the footer leaves out to stay short.
 ALWAYS = [
-    ("tab / shift+tab", "Move between the timeline, the people and the note input"),
-    ("↑ ↓ pgup pgdn home end", "Scroll the focused panel; end follows the newest line again"),
+    ("tab / shift+tab", "Move between the checklist, the timeline, the people and the note"),
+    ("↑ ↓ pgup pgdn home end", "Move in the focused panel; end follows the newest line again"),
+    ("enter", "On a checklist stage: open or fold it (a click works too)"),
     ("esc", "Leave the note input"),
     ("ctrl+p", "Command palette: every action by name"),
     ("ctrl+q", "Quit, even while typing"),

@@ -1,7 +1,8 @@
-"""The room screen: header, timeline, roster and note bar, fed by the connection's messages.
+"""The room screen: header, train bar, blockers, checklist, timeline, roster and note bar.
 
-The timeline and roster sit in `#main` and `#side`; later panels (checklist, log tail, hand-off
-queue, vote, changes going out) join those columns, or `#main` becomes tabs.
+The checklist and the timeline share `#main`; the roster sits in `#side`. Later panels (log
+tail, hand-off queue, vote, changes going out) join those columns, or `#main` becomes tabs.
+The train's keys are made from `warroom.tui.actions` and carried out by `TrainDesk`.
 """
 
 from __future__ import annotations
@@ -18,11 +19,18 @@ from textual.widgets import Footer, Input
 
 from warroom.client import Answer, Status
 from warroom.core import Role, RoomState
+from warroom.core.stages import gates
+from warroom.tui.actions import train_bindings
+from warroom.tui.desk import TrainDesk
 from warroom.tui.messages import ConnectionChanged, HubFailed, RoomApplied, RoomSynced
+from warroom.tui.screens.gate import GateScreen
+from warroom.tui.widgets.blocker_banner import BlockerBanner
+from warroom.tui.widgets.checklist import Checklist
 from warroom.tui.widgets.header import RoomHeader
 from warroom.tui.widgets.note_bar import VISITOR_BANNER, NoteBar
 from warroom.tui.widgets.roster import Roster
 from warroom.tui.widgets.timeline import Timeline
+from warroom.tui.widgets.train_bar import TrainBar
 
 Sender = Callable[[str, Mapping[str, Any]], Awaitable[Answer | None]]
 
@@ -30,8 +38,11 @@ Sender = Callable[[str, Mapping[str, Any]], Awaitable[Answer | None]]
 class RoomScreen(Screen[None]):
     """Everything one participant sees of a room."""
 
+    # The checklist is hidden until a train opens (`focusable` ignores display): when one
+    # does, `_show` moves the focus there.
     AUTO_FOCUS = "#timeline"
     BINDINGS = [
+        *train_bindings(),
         Binding("n", "note", "Note", tooltip="Write a note for the timeline"),
         Binding(
             "t",
@@ -50,17 +61,22 @@ class RoomScreen(Screen[None]):
         self._send = send
         self.me = ""
         self.token_role = ""
+        self.state = RoomState(room=room)
         self._hub_error = ""
+        self.desk = TrainDesk(self, lambda: self.query_one(Checklist), send)
 
     def compose(self) -> ComposeResult:
         yield RoomHeader(self.room, id="header")
+        yield TrainBar(id="train-bar")
+        yield BlockerBanner(self.tz, id="blockers")
         with Horizontal(id="body"):
             with Vertical(id="main"):
+                yield Checklist(self.tz, id="checklist")
                 yield Timeline(self.tz, id="timeline")
             with Vertical(id="side"):
                 yield Roster(self.tz, self.clock, id="roster")
         yield NoteBar(id="note-bar")
-        yield Footer()
+        yield Footer(compact=True)
 
     # --- the connection's messages ---------------------------------------------------------
 
@@ -92,10 +108,25 @@ class RoomScreen(Screen[None]):
         self.notify(message.message, title=f"Hub error: {message.code}", severity="error")
 
     def _show(self, state: RoomState) -> None:
+        self.state = state
         header = self.query_one(RoomHeader)
         header.seat = state.conductor
         header.role = self._acting_role(state)
         self.query_one(Roster).state = state
+        train = state.train
+        self.query_one(TrainBar).show(train)
+        self.query_one(BlockerBanner).show(train)
+        checklist = self.query_one(Checklist)
+        had_train = self.has_class("-train")
+        self.set_class(train is not None, "-train")
+        checklist.show(state, self.me)
+        if train is not None and not had_train and isinstance(self.focused, Timeline | None):
+            checklist.focus()  # a train just appeared: its checklist is where the work is
+        gate = self.app.screen
+        if isinstance(gate, GateScreen) and train is not None and not train.finished:
+            gate.show_gates(gates(state))
+        # Which keys show depends on the seat and the train: recheck them on every change.
+        self.refresh_bindings()
 
     def _acting_role(self, state: RoomState) -> str:
         acting = state.role_of(self.me)
@@ -129,7 +160,41 @@ class RoomScreen(Screen[None]):
             return self.token_role != Role.VISITOR
         if action == "leave_note":
             return isinstance(self.focused, Input)
+        if action in ("train", "explain"):
+            allowed = self.desk.refusal(str(parameters[0])) is None
+            return allowed if action == "train" else not allowed
         return True
+
+    def action_train(self, name: str) -> None:
+        """Do one of the train's acts (see `warroom.tui.actions`)."""
+        self.run_train_action(name)
+
+    def action_explain(self, name: str) -> None:
+        """Say why a train key does nothing for me (a visitor, or not the conductor)."""
+        self.desk.explain(name)
+
+    def run_train_action(self, name: str) -> None:
+        """Start act `name` (from a key or the palette); it may ask in a dialog first."""
+        if self.app.screen is not self:
+            return  # a dialog is already open: one question at a time
+        self._train_worker(name)
+
+    @work(group="train", exit_on_error=False)
+    async def _train_worker(self, name: str) -> None:
+        try:
+            await self.desk.run(name)
+        except Exception as exc:
+            # A bug behind one key must not take the room down mid-train; it must not hide.
+            self.notify(f"{type(exc).__name__}: {exc}", title=f"Bug: {name}", severity="error")
+            raise
+
+    @on(Checklist.TickClicked)
+    def _tick_clicked(self, event: Checklist.TickClicked) -> None:
+        self._tick_worker(event.item)
+
+    @work(group="train", exit_on_error=False)
+    async def _tick_worker(self, item: str) -> None:
+        await self.desk.tick_item(item)
 
     def action_note(self) -> None:
         """Focus the note input; a visitor (from the palette) is told why there is none."""
@@ -140,10 +205,13 @@ class RoomScreen(Screen[None]):
             self.notify(VISITOR_BANNER, severity="warning")
 
     def action_leave_note(self) -> None:
-        """Go back from the note input to the timeline."""
-        self.query_one(Timeline).focus()
+        """Go back from the note input to the checklist (during a train) or the timeline."""
+        target = Checklist if self.has_class("-train") else Timeline
+        self.query_one(target).focus()
 
     def action_toggle_times(self) -> None:
-        """Show the timeline's times in UTC, or in my own zone."""
+        """Show times in UTC, or in my own zone: timeline, checklist and blockers alike."""
         timeline = self.query_one(Timeline)
         timeline.utc = not timeline.utc
+        self.query_one(Checklist).set_zone(timeline.zone)
+        self.query_one(BlockerBanner).set_zone(timeline.zone)
