@@ -1,8 +1,8 @@
 """Run every benchmark, print the results and record them in benches/README.md.
 
-python -m benches.run            # the full run (`make bench`), about a minute and a half
+python -m benches.run            # the full run (`make bench`), about two minutes
 python -m benches.run --quick    # a shorter smoke run; leaves the README alone
-python -m benches.run --only fanout --no-readme
+python -m benches.run --only logs --no-readme
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from benches import fanout, hub_commands
+from benches import fanout, hub_commands, logs
 from benches.common import machine
 
 README = Path(__file__).with_name("README.md")
@@ -29,16 +29,24 @@ COMMAND_CASES = ((1, 256), (10, 32))
 # (listeners, listener processes, p99 target in ms or None)
 FANOUT_CASES = ((10, 1, None), (100, 1, 20.0), (500, 2, 60.0))
 FANOUT_RATE = 50.0  # notes per second from the one sender
+# (feeders, clients, offered lines/s or None for as fast as the hub acknowledges)
+LOG_CASES = ((1, 1, None), (1, 10, None), (1, 100, None), (2, 10, None), (1, 10, 20_000.0))
+LOG_P99_TARGET = 150.0  # ms, at the offered rate
+LOG_SUSTAINED = 0.97  # the delivered rate must be at least this share of the offered rate
+LOG_BATCH = 500  # lines per frame when feeding as fast as acknowledged
+LOG_WINDOW = 10_000  # unacknowledged lines per feeder
 
 
 @dataclass(frozen=True, slots=True)
 class Durations:
     commands: float  # seconds of pipelining per case
     fanout: float  # seconds of measured notes per case
+    logs: float  # seconds of feeding as fast as acknowledged, per case
+    logs_rate: float  # seconds of feeding at the offered rate
 
 
-FULL = Durations(commands=5.0, fanout=20.0)
-QUICK = Durations(commands=2.0, fanout=3.0)
+FULL = Durations(commands=5.0, fanout=20.0, logs=4.0, logs_rate=10.0)
+QUICK = Durations(commands=2.0, fanout=3.0, logs=1.5, logs_rate=3.0)
 
 
 def _ms(value: float) -> str:
@@ -135,6 +143,56 @@ def _fanout(durations: Durations) -> tuple[list[str], bool]:
     return _table(header, rows), ok_all
 
 
+def _logs(durations: Durations) -> tuple[list[str], bool]:
+    rows, ok_all = [], True
+    for feeders, clients, rate in LOG_CASES:
+        how = "as fast as acknowledged" if rate is None else f"at {rate:,.0f} lines/s"
+        print(f"  logs: {feeders} feeder(s) to {clients} client(s), {how} ...", flush=True)
+        seconds = durations.logs if rate is None else durations.logs_rate
+        r = logs.run(feeders, clients, 1, rate, seconds, LOG_BATCH, LOG_WINDOW)
+        ok = r.missing == 0 and r.repeated == 0
+        verdict = "-"
+        if rate is not None:
+            ok &= r.per_second >= LOG_SUSTAINED * rate and r.p99_ms < LOG_P99_TARGET
+            verdict = f"{rate:,.0f}/s, p99 < {LOG_P99_TARGET:.0f} ms {_verdict(ok)}"
+        elif not ok:
+            verdict = _verdict(ok)
+        if r.missing or r.repeated:
+            verdict += f" ({r.missing} deliveries missing, {r.repeated} repeated)"
+        ok_all &= ok
+        rows.append(
+            [
+                str(feeders),
+                str(clients),
+                "as acked" if rate is None else f"{rate:,.0f}/s",
+                f"{r.lines:,}",
+                f"{r.per_second:,.0f}",
+                _ms(r.p50_ms),
+                _ms(r.p99_ms),
+                _ms(r.max_ms),
+                _ms(r.first_p50_ms),
+                f"{r.hub_cpu:.2f}",
+                f"{r.client_cpu:.2f}",
+                verdict,
+            ]
+        )
+    header = [
+        "feeders",
+        "clients",
+        "fed",
+        "lines",
+        "lines/s to all",
+        "last p50",
+        "last p99",
+        "last max",
+        "first p50",
+        "hub CPU",
+        "load CPU",
+        "target",
+    ]
+    return _table(header, rows), ok_all
+
+
 def _update_readme(section: list[str]) -> None:
     text = README.read_text() if README.exists() else f"# warroom benchmarks\n\n{BEGIN}\n{END}\n"
     if BEGIN not in text or END not in text:
@@ -148,7 +206,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m benches.run", description=__doc__.split("\n")[0]
     )
-    parser.add_argument("--only", choices=("commands", "fanout"), help="run one benchmark")
+    parser.add_argument("--only", choices=("commands", "fanout", "logs"), help="run one benchmark")
     parser.add_argument(
         "--quick", action="store_true", help="short runs for a smoke test; implies --no-readme"
     )
@@ -185,6 +243,21 @@ def main(argv: Sequence[str] | None = None) -> int:
             "",
             f"One sender posts notes at {FANOUT_RATE:g}/s for {durations.fanout:g} s; latency"
             " is from its send until the last (or first) listener has the event.",
+            "",
+            *lines,
+            "",
+        ]
+    if args.only in (None, "logs"):
+        lines, passed = _logs(durations)
+        ok &= passed
+        sections += [
+            "### Log stream",
+            "",
+            f"Feeders send {LOG_BATCH}-line frames with up to {LOG_WINDOW:,} lines unacknowledged"
+            f' each for {durations.logs:g} s ("as acked"), or offer a fixed rate for'
+            f" {durations.logs_rate:g} s; every line must reach every client. Latency is from"
+            " a line's send (at the fixed rate: its due time) until the last (or first) client"
+            " has it.",
             "",
             *lines,
             "",

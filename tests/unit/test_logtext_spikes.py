@@ -84,3 +84,41 @@ def test_it_rearms_after_calming_down() -> None:
             seen += spikes.observe("s", now, 30 if burst else 0) is not None
             now += 5
     assert seen == 2
+
+
+def test_the_fast_path_gives_the_same_level_as_the_patterns() -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    words = st.sampled_from(
+        [
+            "ERROR",
+            "err",
+            "Fatal error",
+            "warn",
+            "Notice",
+            "failed",
+            "ok",
+            "NullPointerException:",
+            "TypeError:",
+            "sync",
+            "100%",
+            "é",
+            "Ünhandled",
+        ]
+    )
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.lists(st.one_of(words, st.text(max_size=8)), max_size=8))
+    def same(parts: list[str]) -> None:
+        text = " ".join(parts)
+        slow = (
+            logtext.ERROR
+            if logtext._ERROR.search(text)
+            else logtext.WARNING
+            if logtext._WARNING.search(text)
+            else logtext.INFO
+        )
+        assert logtext.level(text) == slow
+
+    same()

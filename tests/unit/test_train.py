@@ -260,3 +260,27 @@ def test_replay_and_wire_round_trip_with_a_train() -> None:
     room.ok(ANA, "add_item", stage="group2", text="extra")
     assert replay("train-1", room.events) == room.state
     assert state_from_wire(state_to_wire(room.state)) == room.state
+
+
+def test_a_stale_confirmation_is_refused() -> None:
+    room = opened()
+    tick_stage(room)
+    room.ok(ANA, "promote", expect="prep")
+    stale = room.refused(ANA, "promote", expect="prep", override="double press")
+    assert stale.code is Code.CONFLICT and "testwikis is in progress now, not prep" in stale.reason
+    assert room.refused(ANA, "rollback", scope="partial", expect="prep").code is Code.CONFLICT
+    room.ok(ANA, "rollback", scope="partial", expect="testwikis")
+    assert room.refused(ANA, "finish_train", expect="group2").code is Code.CONFLICT
+
+
+def test_permitted_explains_role_refusals_before_any_form() -> None:
+    from warroom.core import permitted
+
+    room = opened()
+    assert permitted(room.state, ANA, "promote") is None
+    assert permitted(room.state, RAJ, "tick") is None
+    refusal = permitted(room.state, RAJ, "promote")
+    assert refusal is not None and "only the conductor may promote (ana holds" in refusal.reason
+    visitor = permitted(room.state, VIC, "tick")
+    assert visitor is not None and "read-only" in visitor.reason
+    assert permitted(room.state, ANA, "join") is not None  # the hub's own op

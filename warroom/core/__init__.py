@@ -10,7 +10,7 @@ from warroom.core import (  # noqa: F401  (importing registers their ops and eve
 )
 from warroom.core.model import Actor, Code, Command, Event, Member, Reject, Role, RoomState
 from warroom.core.registry import EVENTS, OPS
-from warroom.core.room import acting_role, apply, decide, describe, replay
+from warroom.core.room import acting_role, apply, decide, describe, permitted, replay
 
 __all__ = [
     "EVENTS",
@@ -26,6 +26,7 @@ __all__ = [
     "acting_role",
     "apply",
     "decide",
+    "permitted",
     "describe",
     "replay",
 ]

@@ -16,6 +16,20 @@ def acting_role(state: RoomState, actor: Actor) -> Role:
     return Role.CONDUCTOR if state.conductor == actor.name else Role.ENGINEER
 
 
+def permitted(state: RoomState, actor: Actor, op: str) -> Reject | None:
+    """The refusal `decide` would give `actor` for `op` on grounds of role alone, or None.
+
+    Lets a UI explain a key that will not work before it opens a form for it.
+    """
+    spec = OPS.get(op)
+    if spec is None or not spec.public:
+        return Reject(Code.UNKNOWN_OP, f"unknown operation {op!r}")
+    if actor.role is Role.CONDUCTOR and state.conductor is None:
+        return None  # the first act takes the free seat
+    role = acting_role(state, actor)
+    return None if role in spec.roles else Reject(Code.FORBIDDEN, _forbidden(state, role, op))
+
+
 def decide(
     state: RoomState, actor: Actor, command: Command, *, trusted: bool = False
 ) -> list[Event] | Reject:

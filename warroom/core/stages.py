@@ -13,7 +13,21 @@ from warroom.core.runbook import RunbookError, from_data, to_data
 from warroom.core.schema import Field
 from warroom.core.train import Item, Train, TrainStatus, with_train
 
-_OVERRIDE = {"override": Field(str, required=False, max_len=500)}
+# `expect` names the stage the sender saw in progress, so a confirmation made against a stale
+# view (a double press, a hand-off) is refused instead of moving a stage nobody confirmed.
+_EXPECT = {"expect": Field(str, required=False, max_len=32)}
+_OVERRIDE = {"override": Field(str, required=False, max_len=500), **_EXPECT}
+
+
+def _moved_on(train: Train, cmd: Command) -> Reject | None:
+    expect = cmd.args.get("expect")
+    if expect is not None and expect != train.stage:
+        return Reject(
+            Code.CONFLICT,
+            f"the train moved on: {train.stage} is in progress now, "
+            f"not {expect}; look again and retry",
+        )
+    return None
 
 
 def gates(state: RoomState) -> list[str]:
@@ -74,6 +88,8 @@ def _promote(state: RoomState, actor: Actor, cmd: Command) -> Sequence[Event] | 
     train = running_train(state)
     if isinstance(train, Reject):
         return train
+    if (stale := _moved_on(train, cmd)) is not None:
+        return stale
     if train.rollback == "full":
         return Reject(Code.CONFLICT, "the train was fully rolled back; open a new run")
     if train.current + 1 >= len(train.stages):
@@ -97,6 +113,7 @@ def _promote(state: RoomState, actor: Actor, cmd: Command) -> Sequence[Event] | 
     {
         "scope": Field(str, choices=("partial", "full")),
         "reason": Field(str, required=False, max_len=500),
+        **_EXPECT,
     },
     summary="roll back the last promoted stage (partial) or every stage (full)",
 )
@@ -105,6 +122,8 @@ def _rollback(state: RoomState, actor: Actor, cmd: Command) -> Sequence[Event] |
     if isinstance(train, Reject):
         return train
     scope = cmd.args["scope"]
+    if (stale := _moved_on(train, cmd)) is not None:
+        return stale
     if train.rollback == "full":
         return Reject(Code.CONFLICT, "every stage is already rolled back")
     if scope == "partial" and train.current == 0:
@@ -127,6 +146,8 @@ def _finish(state: RoomState, actor: Actor, cmd: Command) -> Sequence[Event] | R
     train = running_train(state)
     if isinstance(train, Reject):
         return train
+    if (stale := _moved_on(train, cmd)) is not None:
+        return stale
     if train.rollback == "full":
         return Reject(Code.CONFLICT, "the train was fully rolled back; abandon it instead")
     if train.current + 1 < len(train.stages):
