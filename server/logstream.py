@@ -97,9 +97,11 @@ class LogStream:
             # Forget what was not stored, and make its feeders reconnect and resend it.
             self._next = dict(self._durable)
             self._buffer = []
-            for peers in ackers.values():
+            # Lines that arrived during the failed write are dropped too; so are their feeders.
+            for peers in (*ackers.values(), *self._ackers.values()):
                 for peer in peers:
                     peer.drop(p.Close.INTERNAL, "the hub could not store your lines; resend")
+            self._ackers = {}
         finally:
             self._flushing = None
 

@@ -288,7 +288,9 @@ class RoomHost:
             for i in range(0, len(missed), EVENTS_PER_FRAME):
                 peer.push(p.encode_events(self.epoch, missed[i : i + EVENTS_PER_FRAME]))
         if peer.logs and self.logs is not None:
-            lines = await self.logs.backlog(peer.log_from)
+            # A log position from another epoch (a reset journal) means nothing here.
+            same_epoch = resume is not None and resume.epoch in ("", self.epoch)
+            lines = await self.logs.backlog(peer.log_from if same_epoch else None)
             for i in range(0, len(lines), EVENTS_PER_FRAME):
                 peer.push(p.encode_loglines(self.epoch, lines[i : i + EVENTS_PER_FRAME]))
         if peer.alive:

@@ -62,6 +62,13 @@ def main() -> None:
     help="Frames allowed at once per connection.",
 )
 @click.option(
+    "--retention",
+    default=50_000,
+    show_default=True,
+    type=click.IntRange(100),
+    help="Log lines kept per room for late joiners and restarts.",
+)
+@click.option(
     "--handshake-timeout",
     default=10.0,
     show_default=True,
@@ -85,6 +92,7 @@ def hub(
     max_frame: int,
     rate: float,
     burst: float,
+    retention: int,
     handshake_timeout: float,
     send_queue: int,
 ) -> None:
@@ -108,6 +116,7 @@ def hub(
         burst=burst,
         send_queue=send_queue,
         handshake_timeout=handshake_timeout,
+        retention=retention,
     )
     try:
         asyncio.run(run_hub(config, host, port, tls))

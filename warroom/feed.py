@@ -20,6 +20,8 @@ from warroom.client import ConnectError, LogsAcked, RoomClient, Status, StatusCh
 
 BATCH_DELAY = 0.02
 BATCH_LINES = 2000
+FRAME_CHARS = 200_000  # keeps a frame well under the hub's 1 MiB limit even in 4-byte UTF-8
+STALL = 3.0  # seconds without an ack while lines wait: send them again
 MAX_UNACKED = 200_000  # beyond this, reading pauses until the hub catches up
 POLL = 0.1
 STDOUT, STDERR = 0, 1
@@ -39,13 +41,16 @@ class Feeder:
         self._progress = asyncio.Event()
         self._lock = asyncio.Lock()  # one frame at a time, so offsets reach the hub in order
         self._tasks: set[asyncio.Task[None]] = set()
+        self._last_progress = 0.0
 
     def _on_update(self, update: Update) -> None:
         if isinstance(update, LogsAcked) and update.source == self.source:
             if self._next < 0:
                 self._next = update.next
                 self._synced.set()
-            self._acked = max(self._acked, update.next)
+            if update.next > self._acked:
+                self._acked = update.next
+                self._last_progress = asyncio.get_running_loop().time()
             while self._unacked and self._unacked[0][0] < self._acked:
                 self._unacked.popleft()
             self._progress.set()
@@ -76,6 +81,7 @@ class Feeder:
                 raise ConnectError("visitors cannot feed logs: use an engineer's token")
             await self._hello_source()
             sender = asyncio.create_task(self._send_loop())
+            watchdog = asyncio.create_task(self._watchdog())
             async for text, stream in lines:
                 await self.put(text, stream)
             await self._queue.join()
@@ -83,6 +89,7 @@ class Feeder:
                 self._progress.clear()
                 await self._progress.wait()
             sender.cancel()
+            watchdog.cancel()
             status = exit_status() if exit_status is not None else None
             if status is not None:
                 answer = await self.client.send(
@@ -116,15 +123,32 @@ class Feeder:
             for _ in batch:
                 self._queue.task_done()
 
+    async def _watchdog(self) -> None:
+        # Acks that stop coming while lines wait (a frame the hub refused as a gap, say) mean
+        # the hub wants them again; it drops whatever it already has.
+        loop = asyncio.get_running_loop()
+        self._last_progress = loop.time()
+        while True:
+            await asyncio.sleep(STALL / 3)
+            if self._unacked and loop.time() - self._last_progress > STALL:
+                self._last_progress = loop.time()
+                await self._send_from(0)
+
     async def _send_from(self, index: int) -> None:
         """Send the unacknowledged lines from position `index` on, in frames."""
         async with self._lock:
             pending = list(self._unacked)[index:]
-            for i in range(0, len(pending), BATCH_LINES):
-                chunk = pending[i : i + BATCH_LINES]
+            start = 0
+            while start < len(pending):
+                end, size = start, 0
+                while end < len(pending) and end - start < BATCH_LINES and size < FRAME_CHARS:
+                    size += len(pending[end][1]) + 8
+                    end += 1
+                chunk = pending[start:end]
                 frame = p.Logs(self.source, chunk[0][0], [[t, s] for _, t, s in chunk])
                 if not await self.client.send_frame(p.encode(frame)):
                     return  # not connected; everything is resent once live again
+                start = end
 
 
 async def follow_file(

@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 
 MAX_LINE = 2000  # characters kept of one line; the rest is cut with a marker
+# A line cut once (by the feeder) carries its marker; it must not be cut again (at the hub).
+_ROOM_FOR_MARKER = 40
 INFO, WARNING, ERROR = 0, 1, 2
 LEVEL_NAMES = {INFO: "info", WARNING: "warning", ERROR: "error"}
 
@@ -46,13 +48,13 @@ _WARNING_LOW = re.compile(_WARNING.pattern.lower())
 
 def clean(raw: bytes | str) -> str:
     """A line safe for any terminal: valid UTF-8, no escape sequences, cut when too long."""
-    if isinstance(raw, str) and len(raw) <= MAX_LINE and raw.isprintable():
+    if isinstance(raw, str) and len(raw) <= MAX_LINE + _ROOM_FOR_MARKER and raw.isprintable():
         return raw  # the common case, already clean
     text = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw
     text = text.rstrip("\r\n")
     text = _ANSI.sub("", text)
     text = _CONTROL.sub("\ufffd", text)
-    if len(text) > MAX_LINE:
+    if len(text) > MAX_LINE + _ROOM_FOR_MARKER:
         cut = len(text) - MAX_LINE
         text = f"{text[:MAX_LINE]} …[{cut} more characters cut]"
     return text

@@ -407,6 +407,7 @@ def _logs(values: dict[str, Any]) -> Logs:
             not isinstance(line, list)
             or len(line) != 2
             or not isinstance(line[0], str)
+            or type(line[1]) is not int
             or line[1] not in (0, 1)
         ):
             raise ProtocolError(ErrorCode.BAD_FRAME, "logs: each line must be [text, 0 or 1]")

@@ -269,3 +269,25 @@ async def test_a_client_too_slow_for_the_logs_is_dropped_and_others_get_every_li
         slow.ws.transport.abort()
     finally:
         await stop_hub(live, server)
+
+
+async def test_long_lines_are_framed_under_the_limit_and_all_arrive(hub: LiveHub) -> None:
+    feeder = Feeder(hub.url(), hub.token("ana"), "big")
+
+    async def lines() -> AsyncIterator[tuple[str, int]]:
+        for i in range(1500):
+            yield f"{i:04d} " + "€" * 3000, 0  # cut to 2,000 characters, 3 bytes each
+
+    await feeder.run(lines())
+    got = await read_logs(hub.url(), hub.token("wes"), 1500, timeout=10)
+    assert len(got) == 1500
+    assert got[0][5].endswith("…[1005 more characters cut]")
+
+
+async def test_a_stream_flag_must_be_an_integer(hub: LiveHub) -> None:
+    raw = await Raw.open(hub.url())
+    await raw.hello(hub.token("ana"), presence=False)
+    await raw.ws.send(p.encode(p.Logs("s", 0, [["x", True]])))
+    error = await raw.until(p.Error)
+    assert error.code == "bad_frame" and "[text, 0 or 1]" in error.message
+    await raw.close()

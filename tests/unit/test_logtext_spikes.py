@@ -122,3 +122,8 @@ def test_the_fast_path_gives_the_same_level_as_the_patterns() -> None:
         assert logtext.level(text) == slow
 
     same()
+
+
+def test_cleaning_twice_changes_nothing() -> None:
+    once = logtext.clean(b"\xff" + b"y" * 9000)
+    assert logtext.clean(once) == once

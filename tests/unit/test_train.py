@@ -284,3 +284,14 @@ def test_permitted_explains_role_refusals_before_any_form() -> None:
     visitor = permitted(room.state, VIC, "tick")
     assert visitor is not None and "read-only" in visitor.reason
     assert permitted(room.state, ANA, "join") is not None  # the hub's own op
+
+
+def test_resolving_by_link_takes_the_open_blocker() -> None:
+    room = opened()
+    room.ok(RAJ, "raise_blocker", reason="first", link="T1")
+    room.ok(RAJ, "resolve_blocker", blocker="T1", note="fixed")
+    room.ok(RAJ, "raise_blocker", reason="it is back", link="T1")
+    room.ok(ANA, "resolve_blocker", blocker="T1", note="fixed again")
+    train = room.state.train
+    assert train is not None and not train.open_blockers()
+    assert "already resolved" in room.refused(ANA, "resolve_blocker", blocker="T1", note="x").reason

@@ -34,7 +34,7 @@ def _raise(state: RoomState, actor: Actor, cmd: Command) -> Sequence[Event] | Re
 @op(
     "resolve_blocker",
     ACTORS,
-    {"blocker": Field(str, min_len=1, max_len=32), "note": Field(str, min_len=1, max_len=500)},
+    {"blocker": Field(str, min_len=1, max_len=300), "note": Field(str, min_len=1, max_len=500)},
     summary="resolve a blocker, with a note saying how",
 )
 def _resolve(state: RoomState, actor: Actor, cmd: Command) -> Sequence[Event] | Reject:
@@ -42,7 +42,9 @@ def _resolve(state: RoomState, actor: Actor, cmd: Command) -> Sequence[Event] | 
     if isinstance(train, Reject):
         return train
     wanted = cmd.args["blocker"]
-    blocker = next((b for b in train.blockers if wanted in (b.id, b.link)), None)
+    matching = [b for b in train.blockers if wanted in (b.id, b.link)]
+    # A link can name several blockers over a run; the open one is meant.
+    blocker = next((b for b in matching if b.open), matching[0] if matching else None)
     if blocker is None:
         return Reject(Code.INVALID, f"no blocker {wanted!r}")
     if not blocker.open:

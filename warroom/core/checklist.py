@@ -140,11 +140,8 @@ def _edit(state: RoomState, actor: Actor, cmd: Command) -> Sequence[Event] | Rej
     item = _target(state, cmd)
     if isinstance(item, Reject):
         return item
-    changes = {
-        k: v.strip() if isinstance(v, str) else v
-        for k, v in cmd.args.items()
-        if k != "item" and getattr(item, k) != v
-    }
+    wanted = {k: v.strip() if isinstance(v, str) else v for k, v in cmd.args.items()}
+    changes = {k: v for k, v in wanted.items() if k != "item" and getattr(item, k) != v}
     if not changes:
         return Reject(Code.INVALID, "edit_item: nothing to change")
     return [Event("item_edited", cmd.ts, actor.name, _facts(item, changes=changes))]

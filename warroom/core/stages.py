@@ -91,7 +91,9 @@ def _promote(state: RoomState, actor: Actor, cmd: Command) -> Sequence[Event] | 
     if (stale := _moved_on(train, cmd)) is not None:
         return stale
     if train.rollback == "full":
-        return Reject(Code.CONFLICT, "the train was fully rolled back; open a new run")
+        return Reject(
+            Code.CONFLICT, "the train was fully rolled back; abandon it, then open a new run"
+        )
     if train.current + 1 >= len(train.stages):
         return Reject(Code.CONFLICT, f"{train.stage} is the last stage; mark the train done")
     gated = _gated(state, cmd, f"promote {train.stages[train.current + 1]}")
