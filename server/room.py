@@ -104,6 +104,7 @@ class RoomHost:
         self.last_ts = 0.0
         self._retention = retention
         self.logs: LogStream | None = None
+        self._vote_timer: asyncio.TimerHandle | None = None
 
     # --- life cycle ------------------------------------------------------------------------
 
@@ -133,9 +134,12 @@ class RoomHost:
         self._task = asyncio.create_task(self._commit_loop(), name=f"room-{self.name}")
         # Connections do not survive a restart; say so in the journal so state matches reality.
         self.submit(Submission(HUB, "reset_presence", {}, trusted=True))
+        self._arm_vote_timer()  # a vote's deadline outlives a restart
 
     async def stop(self) -> None:
         """Stop the committer and close the journal."""
+        if self._vote_timer is not None:
+            self._vote_timer.cancel()
         if self._task is not None:
             self._task.cancel()
             try:
@@ -144,6 +148,19 @@ class RoomHost:
                 pass
         await asyncio.get_running_loop().run_in_executor(self._io, self.journal.close)
         self._io.shutdown(wait=True)
+
+    def _arm_vote_timer(self) -> None:
+        """Have the hub close the open vote at its deadline (at once if that has passed)."""
+        vote = self.state.vote
+        if self._vote_timer is not None:
+            self._vote_timer.cancel()
+            self._vote_timer = None
+        if vote is None or not vote.open:
+            return
+        delay = max(0.0, vote.deadline - time.time())
+        self._vote_timer = asyncio.get_running_loop().call_later(
+            delay, self.submit, Submission(HUB, "expire_vote", {"vote": vote.id}, trusted=True)
+        )
 
     def _alert(self, source: str, text: str) -> None:
         self.submit(Submission(HUB, "raise_alert", {"source": source, "text": text}, trusted=True))
@@ -181,6 +198,7 @@ class RoomHost:
                     self._refuse(group)
                     continue
             self.state, self.head = group.state, group.head
+            self._arm_vote_timer()
             self._acked.update(group.acked)
             for key, reject in group.rejected.items():
                 self._remember_reject(key, reject)

@@ -34,8 +34,10 @@ def test_a_gap_or_another_epoch_asks_for_a_resume() -> None:
 
 def test_an_unknown_event_kind_is_a_clear_fatal_error() -> None:
     c = client()
-    with pytest.raises(ConnectError, match="does not know \\('vote_opened'\\); upgrade warroom"):
-        c._apply(p.Events("e1", [event(1, "vote_opened")]))
+    with pytest.raises(
+        ConnectError, match="does not know \\('rocket_launched'\\); upgrade warroom"
+    ):
+        c._apply(p.Events("e1", [event(1, "rocket_launched")]))
 
 
 @pytest.mark.parametrize(

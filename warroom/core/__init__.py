@@ -7,6 +7,7 @@ from warroom.core import (  # noqa: F401  (importing registers their ops and eve
     notes,
     presence,
     stages,
+    votes,
 )
 from warroom.core.model import Actor, Code, Command, Event, Member, Reject, Role, RoomState
 from warroom.core.registry import EVENTS, OPS

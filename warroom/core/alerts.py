@@ -46,9 +46,12 @@ def _exited(state: RoomState, actor: Actor, cmd: Command) -> Sequence[Event] | R
 @applies("alert_raised", lambda e: f"ALERT {e.data['text']}")
 def _raised(state: RoomState, e: Event) -> RoomState:
     alert = Alert(e.data["alert"], e.ts, e.data["source"], e.data["text"])
-    return replace(
+    state = replace(
         state, alerts=(*state.alerts, alert)[-KEEP_ALERTS:], alert_count=state.alert_count + 1
     )
+    if state.train is not None and not state.train.incident_at:
+        state = replace(state, train=replace(state.train, incident_at=e.ts))
+    return state
 
 
 def _said_exit(e: Event) -> str:

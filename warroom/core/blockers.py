@@ -69,7 +69,13 @@ def _raised(state: RoomState, e: Event) -> RoomState:
     d = e.data
     blocker = Blocker(d["blocker"], d["reason"], d["link"], e.actor, e.ts)
     return with_train(
-        state, lambda t: replace(t, blockers=(*t.blockers, blocker), counter=t.counter + 1)
+        state,
+        lambda t: replace(
+            t,
+            blockers=(*t.blockers, blocker),
+            counter=t.counter + 1,
+            incident_at=t.incident_at or e.ts,
+        ),
     )
 
 

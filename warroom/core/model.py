@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from warroom.core.alerts import Alert
     from warroom.core.train import Train
+    from warroom.core.votes import Vote
 
 
 class Role(StrEnum):
@@ -109,6 +110,8 @@ class RoomState:
     alerts: tuple[Alert, ...] = ()  # the most recent ones
     alert_count: int = 0
     feeds: Mapping[str, int] = field(default_factory=_empty_feeds)  # exit status per source
+    vote: Vote | None = None  # the open vote, or the last one closed
+    votes_held: int = 0
 
     def present(self) -> list[Member]:
         """Members with at least one live connection, in name order."""

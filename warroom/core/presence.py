@@ -9,6 +9,7 @@ from types import MappingProxyType
 from warroom.core.model import Actor, Command, Event, Member, Reject, Role, RoomState
 from warroom.core.registry import EVERYONE, applies, op
 from warroom.core.schema import Field
+from warroom.core.votes import enfranchise
 
 
 @op("join", EVERYONE, {"tz": Field(str, max_len=64)}, public=False)
@@ -51,7 +52,8 @@ def _apply_joined(state: RoomState, e: Event) -> RoomState:
     conns = (old.conns if old else frozenset()) | {str(e.data["conn"])}
     since = old.since if old is not None and old.present else e.ts
     member = Member(e.actor, Role(e.data["role"]), str(e.data["tz"]), conns, since)
-    return replace(state, members=MappingProxyType({**state.members, e.actor: member}))
+    state = replace(state, members=MappingProxyType({**state.members, e.actor: member}))
+    return enfranchise(state, e.actor, member.role)
 
 
 @applies("left", lambda e: f"{e.actor} left")

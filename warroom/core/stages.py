@@ -139,6 +139,9 @@ def _rollback(state: RoomState, actor: Actor, cmd: Command) -> Sequence[Event] |
         "from": train.stage,
         "reason": cmd.args.get("reason", "").strip(),
         "to": train.stages[train.current - 1] if scope == "partial" else "",
+        # The vote this carries out, and the time since the incident began, for the record.
+        "vote": state.vote.id if state.vote is not None and train.approved == scope else "",
+        "ttr": round(cmd.ts - train.incident_at, 1) if train.incident_at else None,
     }
     return [Event("rolled_back", cmd.ts, actor.name, data)]
 
@@ -224,19 +227,38 @@ def _promoted(state: RoomState, e: Event) -> RoomState:
 
 def _said_rollback(e: Event) -> str:
     why = f": {e.data['reason']}" if e.data["reason"] else ""
+    voted = f", as vote {e.data['vote']} decided" if e.data.get("vote") else ""
+    ttr = e.data.get("ttr")
+    recovery = (
+        f" — time to recovery {duration(ttr)} since the first alert or blocker" if ttr else ""
+    )
     if e.data["scope"] == "full":
-        return f"{e.actor} rolled back every stage to the previous version{why}"
-    return f"{e.actor} rolled back {e.data['from']} (back to {e.data['to']}){why}"
+        return f"{e.actor} rolled back every stage to the previous version{voted}{why}{recovery}"
+    return f"{e.actor} rolled back {e.data['from']} (back to {e.data['to']}){voted}{why}{recovery}"
+
+
+def duration(seconds: float) -> str:
+    """A span as people say it: 45s, 12m 30s, 2h 05m."""
+    total = int(round(seconds))
+    if total < 60:
+        return f"{total}s"
+    if total < 3600:
+        return f"{total // 60}m {total % 60:02d}s"
+    return f"{total // 3600}h {total % 3600 // 60:02d}m"
 
 
 @applies("rolled_back", _said_rollback)
 def _rolled_back(state: RoomState, e: Event) -> RoomState:
     def back(t: Train) -> Train:
+        t = replace(t, approved="", incident_at=0.0)
         if e.data["scope"] == "full":
             return replace(t, rollback="full", status=TrainStatus.ROLLED_BACK)
         return replace(t, current=t.current - 1, rollback="partial")
 
-    return with_train(state, back)
+    state = with_train(state, back)
+    if e.data.get("vote") and state.vote is not None:
+        state = replace(state, vote=replace(state.vote, executed=True))
+    return state
 
 
 @applies("train_done", lambda e: f"{e.actor} marked the train done" + _overriding(e))

@@ -79,6 +79,8 @@ class Train:
     counter: int = 0  # for new item and blocker ids
     ended_at: float = 0.0
     end_reason: str = ""
+    approved: str = ""  # a rollback the room voted for ("partial" or "full"), not yet executed
+    incident_at: float = 0.0  # the first alert or blocker since the last recovery
 
     @property
     def stage(self) -> str:
@@ -94,6 +96,8 @@ class Train:
 
     def label(self) -> str:
         """RUNNING, HELD, ROLLED BACK, DONE or ABANDONED, as the train map shows it."""
+        if self.approved and self.status is TrainStatus.RUNNING:
+            return "ROLLBACK APPROVED"
         if self.held:
             return "HELD"
         if self.status is TrainStatus.RUNNING and self.rollback:

@@ -10,6 +10,7 @@ from warroom.core.alerts import Alert
 from warroom.core.model import Event, Member, Role, RoomState
 from warroom.core.runbook import Rules
 from warroom.core.train import Blocker, Item, Train, TrainStatus
+from warroom.core.votes import Ballot, Vote
 
 
 def event_to_wire(event: Event, seq: int) -> dict[str, Any]:
@@ -40,6 +41,8 @@ def state_to_wire(state: RoomState) -> dict[str, Any]:
         "alerts": [_fields(a) for a in state.alerts],
         "alert_count": state.alert_count,
         "feeds": dict(state.feeds),
+        "vote": None if state.vote is None else vote_to_wire(state.vote),
+        "votes_held": state.votes_held,
         "members": [
             {
                 "name": m.name,
@@ -75,6 +78,8 @@ def state_from_wire(raw: Mapping[str, Any]) -> RoomState:
         alerts=tuple(Alert(**a) for a in raw["alerts"]),
         alert_count=int(raw["alert_count"]),
         feeds={str(k): int(v) for k, v in raw["feeds"].items()},
+        vote=None if raw.get("vote") is None else vote_from_wire(raw["vote"]),
+        votes_held=int(raw["votes_held"]),
     )
 
 
@@ -95,6 +100,8 @@ def train_to_wire(train: Train) -> dict[str, Any]:
         "counter": train.counter,
         "ended_at": train.ended_at,
         "end_reason": train.end_reason,
+        "approved": train.approved,
+        "incident_at": train.incident_at,
     }
 
 
@@ -115,6 +122,24 @@ def train_from_wire(raw: Mapping[str, Any]) -> Train:
         counter=int(raw["counter"]),
         ended_at=float(raw["ended_at"]),
         end_reason=raw["end_reason"],
+        approved=raw["approved"],
+        incident_at=float(raw["incident_at"]),
+    )
+
+
+def vote_to_wire(vote: Vote) -> dict[str, Any]:
+    """A vote as plain maps and lists."""
+    data = _fields(vote)
+    data["electorate"] = sorted(vote.electorate)
+    data["ballots"] = [_fields(b) for b in sorted(vote.ballots.values(), key=lambda b: b.name)]
+    return data
+
+
+def vote_from_wire(raw: Mapping[str, Any]) -> Vote:
+    """Rebuild a vote from `vote_to_wire`'s output."""
+    ballots = {b["name"]: Ballot(**b) for b in raw["ballots"]}
+    return Vote(
+        **{**raw, "electorate": frozenset(raw["electorate"]), "ballots": MappingProxyType(ballots)}
     )
 
 
