@@ -104,7 +104,7 @@ class RoomHost:
         self.last_ts = 0.0
         self._retention = retention
         self.logs: LogStream | None = None
-        self._vote_timer: asyncio.TimerHandle | None = None
+        self._timers: list[asyncio.TimerHandle] = []
 
     # --- life cycle ------------------------------------------------------------------------
 
@@ -134,12 +134,12 @@ class RoomHost:
         self._task = asyncio.create_task(self._commit_loop(), name=f"room-{self.name}")
         # Connections do not survive a restart; say so in the journal so state matches reality.
         self.submit(Submission(HUB, "reset_presence", {}, trusted=True))
-        self._arm_vote_timer()  # a vote's deadline outlives a restart
+        self._arm_timers()  # deadlines outlive a restart
 
     async def stop(self) -> None:
         """Stop the committer and close the journal."""
-        if self._vote_timer is not None:
-            self._vote_timer.cancel()
+        for handle in self._timers:
+            handle.cancel()
         if self._task is not None:
             self._task.cancel()
             try:
@@ -149,18 +149,26 @@ class RoomHost:
         await asyncio.get_running_loop().run_in_executor(self._io, self.journal.close)
         self._io.shutdown(wait=True)
 
-    def _arm_vote_timer(self) -> None:
-        """Have the hub close the open vote at its deadline (at once if that has passed)."""
-        vote = self.state.vote
-        if self._vote_timer is not None:
-            self._vote_timer.cancel()
-            self._vote_timer = None
-        if vote is None or not vote.open:
-            return
-        delay = max(0.0, vote.deadline - time.time())
-        self._vote_timer = asyncio.get_running_loop().call_later(
-            delay, self.submit, Submission(HUB, "expire_vote", {"vote": vote.id}, trusted=True)
-        )
+    def _arm_timers(self) -> None:
+        """Have the hub act when a deadline in the state comes: a vote's, an offer's, and the
+        grace period of a conductor who dropped. At once if it has passed (after a restart)."""
+        for handle in self._timers:
+            handle.cancel()
+        self._timers = []
+        state, now = self.state, time.time()
+        due: list[tuple[float, str, dict[str, Any]]] = []
+        if state.vote is not None and state.vote.open:
+            due.append((state.vote.deadline, "expire_vote", {"vote": state.vote.id}))
+        if state.offer is not None:
+            due.append((state.offer.expires, "expire_offer", {}))
+        holder = state.members.get(state.conductor) if state.conductor else None
+        if holder is not None and not holder.present:
+            rules = state.train.rules if state.train is not None else Rules()
+            due.append((holder.left_at + rules.handoff_grace, "vacate_seat", {}))
+        loop = asyncio.get_running_loop()
+        for when, op, args in due:
+            sub = Submission(HUB, op, args, trusted=True)
+            self._timers.append(loop.call_later(max(0.0, when - now), self.submit, sub))
 
     def _alert(self, source: str, text: str) -> None:
         self.submit(Submission(HUB, "raise_alert", {"source": source, "text": text}, trusted=True))
@@ -198,7 +206,7 @@ class RoomHost:
                     self._refuse(group)
                     continue
             self.state, self.head = group.state, group.head
-            self._arm_vote_timer()
+            self._arm_timers()
             self._acked.update(group.acked)
             for key, reject in group.rejected.items():
                 self._remember_reject(key, reject)

@@ -68,6 +68,22 @@ commands = st.one_of(
         ),
         st.just(False),
     ),
+    st.tuples(
+        st.sampled_from(["accept_seat", "decline_seat", "take_seat"]), st.just({}), st.just(False)
+    ),
+    st.tuples(
+        st.just("offer_seat"), st.sampled_from([{}, {"to": "ben"}, {"to": "vic"}]), st.just(False)
+    ),
+    st.tuples(
+        st.just("queue_join"),
+        st.just({"tz": "UTC", "start": "08:00", "end": "16:00"}),
+        st.just(False),
+    ),
+    st.tuples(st.sampled_from(["vacate_seat", "expire_offer"]), st.just({}), st.just(True)),
+    st.tuples(st.just("call_vote"), st.just({"proposal": "hold", "reason": "r"}), st.just(False)),
+    st.tuples(
+        st.just("ballot"), st.sampled_from([{"choice": "yes"}, {"choice": "no"}]), st.just(False)
+    ),
 )
 steps = st.lists(st.tuples(actors, commands), max_size=80)
 
@@ -96,9 +112,16 @@ def test_visitors_never_change_state_and_replay_matches(
             continue
         for event in result:
             # Only a conductor token ever takes the seat.
+            # The seat goes to a conductor token on arrival, and otherwise only by an act
+            # of someone who is not a visitor.
             if event.kind == "seat_taken":
-                assert actor.role is Role.CONDUCTOR
+                if op == "join":
+                    assert actor.role is Role.CONDUCTOR
+                assert actor.role is not Role.VISITOR
+            if event.kind == "seat_accepted":
+                assert actor.role is not Role.VISITOR
             state = apply(state, event)
             log.append(event)
+
     assert replay("r", log) == state
     assert state_from_wire(state_to_wire(state)) == state

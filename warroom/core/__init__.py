@@ -4,6 +4,7 @@ from warroom.core import (  # noqa: F401  (importing registers their ops and eve
     alerts,
     blockers,
     checklist,
+    handoff,
     notes,
     presence,
     stages,

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from warroom.core.alerts import Alert
+    from warroom.core.handoff import Offer, QueueEntry
     from warroom.core.train import Train
     from warroom.core.votes import Vote
 
@@ -84,6 +85,7 @@ class Member:
     tz: str
     conns: frozenset[str] = frozenset()
     since: float = 0.0
+    left_at: float = 0.0  # when the last connection went: the dropped-driver clock
 
     @property
     def present(self) -> bool:
@@ -112,6 +114,8 @@ class RoomState:
     feeds: Mapping[str, int] = field(default_factory=_empty_feeds)  # exit status per source
     vote: Vote | None = None  # the open vote, or the last one closed
     votes_held: int = 0
+    queue: tuple[QueueEntry, ...] = ()  # who takes the seat next, in order
+    offer: Offer | None = None  # the seat offered and not yet answered
 
     def present(self) -> list[Member]:
         """Members with at least one live connection, in name order."""

@@ -59,7 +59,8 @@ def _apply_joined(state: RoomState, e: Event) -> RoomState:
 @applies("left", lambda e: f"{e.actor} left")
 def _apply_left(state: RoomState, e: Event) -> RoomState:
     old = state.members[e.actor]
-    member = replace(old, conns=old.conns - {str(e.data["conn"])})
+    conns = old.conns - {str(e.data["conn"])}
+    member = replace(old, conns=conns, left_at=old.left_at if conns else e.ts)
     return replace(state, members=MappingProxyType({**state.members, e.actor: member}))
 
 
@@ -67,10 +68,14 @@ def _apply_left(state: RoomState, e: Event) -> RoomState:
     "presence_reset", lambda e: "The hub restarted; everyone was marked away until they reconnect"
 )
 def _apply_reset(state: RoomState, e: Event) -> RoomState:
-    members = {name: replace(m, conns=frozenset()) for name, m in state.members.items()}
+    members = {
+        name: replace(m, conns=frozenset(), left_at=e.ts if m.present else m.left_at)
+        for name, m in state.members.items()
+    }
     return replace(state, members=MappingProxyType(members))
 
 
 @applies("seat_taken", lambda e: f"{e.actor} took the conductor seat")
 def _apply_seat(state: RoomState, e: Event) -> RoomState:
-    return replace(state, conductor=e.actor)
+    queue = tuple(q for q in state.queue if q.name != e.actor)
+    return replace(state, conductor=e.actor, offer=None, queue=queue)

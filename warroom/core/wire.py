@@ -7,6 +7,7 @@ from types import MappingProxyType
 from typing import Any
 
 from warroom.core.alerts import Alert
+from warroom.core.handoff import Offer, QueueEntry
 from warroom.core.model import Event, Member, Role, RoomState
 from warroom.core.runbook import Rules
 from warroom.core.train import Blocker, Item, Train, TrainStatus
@@ -43,6 +44,8 @@ def state_to_wire(state: RoomState) -> dict[str, Any]:
         "feeds": dict(state.feeds),
         "vote": None if state.vote is None else vote_to_wire(state.vote),
         "votes_held": state.votes_held,
+        "queue": [_fields(q) for q in state.queue],
+        "offer": None if state.offer is None else _fields(state.offer),
         "members": [
             {
                 "name": m.name,
@@ -50,6 +53,7 @@ def state_to_wire(state: RoomState) -> dict[str, Any]:
                 "tz": m.tz,
                 "conns": sorted(m.conns),
                 "since": m.since,
+                "left_at": m.left_at,
             }
             for m in sorted(state.members.values(), key=lambda m: m.name)
         ],
@@ -65,6 +69,7 @@ def state_from_wire(raw: Mapping[str, Any]) -> RoomState:
             str(m["tz"]),
             frozenset(str(c) for c in m["conns"]),
             float(m["since"]),
+            float(m["left_at"]),
         )
         for m in raw["members"]
     }
@@ -80,6 +85,8 @@ def state_from_wire(raw: Mapping[str, Any]) -> RoomState:
         feeds={str(k): int(v) for k, v in raw["feeds"].items()},
         vote=None if raw.get("vote") is None else vote_from_wire(raw["vote"]),
         votes_held=int(raw["votes_held"]),
+        queue=tuple(QueueEntry(**q) for q in raw["queue"]),
+        offer=None if raw.get("offer") is None else Offer(**raw["offer"]),
     )
 
 

@@ -1,0 +1,302 @@
+"""The conductor seat between time zones: a queue of next conductors, offers, and dropped drivers.
+
+The seat moves only by an accepted offer, or, when its holder has been gone longer than the
+grace period (the hub sends `vacate_seat` then), by someone taking the empty seat: the first
+present person in the queue, or any present engineer when nobody queued.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from warroom.core.model import Actor, Code, Command, Event, Reject, Role, RoomState
+from warroom.core.registry import ACTORS, CONDUCTOR_ONLY, EVERYONE, applies, op
+from warroom.core.runbook import Rules
+from warroom.core.schema import Field
+
+_HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+_TZ = re.compile(r"^[A-Za-z_]+(/[A-Za-z0-9_+-]+){0,2}$|^UTC$")
+
+
+@dataclass(frozen=True, slots=True)
+class QueueEntry:
+    """Someone waiting for the seat: their zone and shift in their own local time."""
+
+    name: str
+    tz: str
+    shift_start: str  # HH:MM local
+    shift_end: str
+    note: str
+    since: float
+
+
+@dataclass(frozen=True, slots=True)
+class Offer:
+    """The seat offered to one person, open until accepted, declined or expired."""
+
+    to: str
+    by: str
+    at: float
+    expires: float
+    note: str
+
+
+def _rules(state: RoomState) -> Rules:
+    return state.train.rules if state.train is not None else Rules()
+
+
+def _present(state: RoomState, name: str) -> bool:
+    member = state.members.get(name)
+    return member is not None and member.present and member.role is not Role.VISITOR
+
+
+@op(
+    "queue_join",
+    ACTORS,
+    {
+        "tz": Field(str, min_len=1, max_len=64),
+        "start": Field(str, max_len=5),
+        "end": Field(str, max_len=5),
+        "note": Field(str, required=False, max_len=500),
+    },
+    summary="queue yourself for the conductor seat: zone and shift (HH:MM local)",
+)
+def _queue_join(state: RoomState, actor: Actor, cmd: Command) -> Sequence[Event] | Reject:
+    a = cmd.args
+    if not _TZ.match(a["tz"]):
+        return Reject(Code.INVALID, f"queue_join: {a['tz']!r} is not a time zone name")
+    for key in ("start", "end"):
+        if not _HHMM.match(a[key]):
+            return Reject(Code.INVALID, f"queue_join: {key} must be HH:MM, not {a[key]!r}")
+    if any(e.name == actor.name for e in state.queue):
+        return Reject(Code.CONFLICT, f"{actor.name} is already in the queue")
+    if state.conductor == actor.name:
+        return Reject(Code.CONFLICT, "you hold the seat already")
+    data = {"tz": a["tz"], "start": a["start"], "end": a["end"], "note": a.get("note", "").strip()}
+    return [Event("queue_joined", cmd.ts, actor.name, data)]
+
+
+@op(
+    "queue_remove",
+    ACTORS,
+    {"name": Field(str, min_len=1, max_len=40)},
+    summary="take someone out of the queue (yourself, or anyone as conductor)",
+)
+def _queue_remove(state: RoomState, actor: Actor, cmd: Command) -> Sequence[Event] | Reject:
+    name = cmd.args["name"]
+    if name != actor.name and state.conductor != actor.name:
+        return Reject(Code.FORBIDDEN, "only the conductor removes others from the queue")
+    if all(e.name != name for e in state.queue):
+        return Reject(Code.INVALID, f"{name} is not in the queue")
+    return [Event("queue_left", cmd.ts, actor.name, {"name": name})]
+
+
+@op(
+    "queue_move",
+    CONDUCTOR_ONLY,
+    {"name": Field(str, min_len=1, max_len=40), "position": Field(int)},
+    summary="move someone to a position (from 0) in the queue",
+)
+def _queue_move(state: RoomState, actor: Actor, cmd: Command) -> Sequence[Event] | Reject:
+    names = [e.name for e in state.queue]
+    name, position = cmd.args["name"], cmd.args["position"]
+    if name not in names:
+        return Reject(Code.INVALID, f"{name} is not in the queue")
+    if not 0 <= position < len(names):
+        return Reject(Code.INVALID, f"position must be 0 to {len(names) - 1}")
+    return [Event("queue_moved", cmd.ts, actor.name, {"name": name, "position": position})]
+
+
+@op(
+    "offer_seat",
+    CONDUCTOR_ONLY,
+    {
+        "to": Field(str, required=False, max_len=40),
+        "note": Field(str, required=False, max_len=1000),
+    },
+    summary="offer the seat to the next in the queue, or to a named engineer present",
+)
+def _offer(state: RoomState, actor: Actor, cmd: Command) -> Sequence[Event] | Reject:
+    if state.offer is not None:
+        return Reject(Code.CONFLICT, f"the seat is already offered to {state.offer.to}")
+    to = cmd.args.get("to", "").strip()
+    if not to:
+        waiting = [e.name for e in state.queue if _present(state, e.name)]
+        if not waiting:
+            return Reject(Code.CONFLICT, "nobody in the queue is present; name someone")
+        to = waiting[0]
+    if to == actor.name:
+        return Reject(Code.INVALID, "you hold the seat already")
+    if not _present(state, to):
+        return Reject(Code.INVALID, f"{to} is not an engineer present in the room")
+    seconds = _rules(state).handoff_window
+    data = {"to": to, "note": cmd.args.get("note", "").strip(), "expires": cmd.ts + seconds}
+    return [Event("seat_offered", cmd.ts, actor.name, data)]
+
+
+def _answer_offer(
+    state: RoomState, actor: Actor, cmd: Command, kind: str
+) -> Sequence[Event] | Reject:
+    offer = state.offer
+    if offer is None or offer.to != actor.name:
+        return Reject(Code.CONFLICT, "no offer of the seat is open for you")
+    if kind == "seat_accepted" and state.conductor != offer.by:
+        return Reject(Code.CONFLICT, f"{offer.by} no longer holds the seat; the offer lapsed")
+    return [Event(kind, cmd.ts, actor.name, {"from": offer.by})]
+
+
+@op("accept_seat", ACTORS, {}, summary="accept the seat you were offered")
+def _accept(state: RoomState, actor: Actor, cmd: Command) -> Sequence[Event] | Reject:
+    return _answer_offer(state, actor, cmd, "seat_accepted")
+
+
+@op(
+    "decline_seat",
+    ACTORS,
+    {"note": Field(str, required=False, max_len=500)},
+    summary="decline the seat you were offered",
+)
+def _decline(state: RoomState, actor: Actor, cmd: Command) -> Sequence[Event] | Reject:
+    return _answer_offer(state, actor, cmd, "seat_declined")
+
+
+@op("expire_offer", EVERYONE, {}, public=False)
+def _expire_offer(state: RoomState, actor: Actor, cmd: Command) -> Sequence[Event] | Reject:
+    offer = state.offer
+    if offer is None or cmd.ts < offer.expires:
+        return []
+    return [Event("seat_declined", cmd.ts, offer.to, {"from": offer.by, "expired": True})]
+
+
+@op("vacate_seat", EVERYONE, {}, public=False)
+def _vacate(state: RoomState, actor: Actor, cmd: Command) -> Sequence[Event] | Reject:
+    holder = state.conductor
+    if holder is None or state.members[holder].present:
+        return []  # back within the grace period: the seat stays theirs
+    if cmd.ts < state.members[holder].left_at + _rules(state).handoff_grace:
+        return []
+    return [Event("seat_vacated", cmd.ts, "hub", {"holder": holder})]
+
+
+@op("take_seat", ACTORS, {}, summary="take the empty conductor seat")
+def _take(state: RoomState, actor: Actor, cmd: Command) -> Sequence[Event] | Reject:
+    if state.conductor is not None:
+        return Reject(Code.CONFLICT, f"{state.conductor} holds the seat")
+    first = next((e.name for e in state.queue if _present(state, e.name)), None)
+    if first is not None and first != actor.name:
+        return Reject(Code.FORBIDDEN, f"{first} is first in the queue and present; they take it")
+    return [Event("seat_taken", cmd.ts, actor.name, {})]
+
+
+def summary(state: RoomState) -> list[str]:
+    """What an incoming conductor must know, in lines: stage, work left, blockers, vote, alerts."""
+    lines: list[str] = []
+    train = state.train
+    if train is None:
+        lines.append("No train is running.")
+    else:
+        lines.append(f"Train {train.version} at {train.stage} ({train.label()})")
+        left = [i.text for i in train.stage_items(train.stage) if i.required and not i.done]
+        lines.append(
+            f"{len(left)} required item(s) unticked in {train.stage}"
+            + (": " + "; ".join(left) if left else "")
+        )
+        for b in train.open_blockers():
+            lines.append(f"Open blocker {b.link or b.id}: {b.reason} (raised by {b.raised_by})")
+    if state.vote is not None and state.vote.open:
+        yes, no = state.vote.tally()
+        lines.append(
+            f"Vote {state.vote.id} open: {state.vote.proposal} — {state.vote.reason} "
+            f"({yes} yes, {no} no, {state.vote.needed} needed)"
+        )
+    for alert in state.alerts[-3:]:
+        lines.append(f"Alert: {alert.text}")
+    if state.offer is not None and state.offer.note:
+        lines.append(f"Note from {state.offer.by}: {state.offer.note}")
+    return lines
+
+
+def _entry(e: Event) -> QueueEntry:
+    d = e.data
+    return QueueEntry(e.actor, d["tz"], d["start"], d["end"], d["note"], e.ts)
+
+
+@applies(
+    "queue_joined",
+    lambda e: (
+        f"{e.actor} queued for the seat ({e.data['tz']}, "
+        f"{e.data['start']}–{e.data['end']} local)"
+        + (f": {e.data['note']}" if e.data["note"] else "")
+    ),
+)
+def _joined_queue(state: RoomState, e: Event) -> RoomState:
+    return replace(state, queue=(*state.queue, _entry(e)))
+
+
+@applies(
+    "queue_left",
+    lambda e: (
+        f"{e.actor} took {e.data['name']} out of the seat queue"
+        if e.actor != e.data["name"]
+        else f"{e.actor} left the seat queue"
+    ),
+)
+def _left_queue(state: RoomState, e: Event) -> RoomState:
+    return replace(state, queue=tuple(q for q in state.queue if q.name != e.data["name"]))
+
+
+@applies(
+    "queue_moved",
+    lambda e: f"{e.actor} moved {e.data['name']} to place {e.data['position'] + 1} in the queue",
+)
+def _moved_queue(state: RoomState, e: Event) -> RoomState:
+    entry = next(q for q in state.queue if q.name == e.data["name"])
+    rest = [q for q in state.queue if q.name != entry.name]
+    rest.insert(e.data["position"], entry)
+    return replace(state, queue=tuple(rest))
+
+
+@applies(
+    "seat_offered",
+    lambda e: (
+        f"{e.actor} offered the conductor seat to {e.data['to']}"
+        + (f": {e.data['note']}" if e.data["note"] else "")
+    ),
+)
+def _offered(state: RoomState, e: Event) -> RoomState:
+    d = e.data
+    return replace(state, offer=Offer(d["to"], e.actor, e.ts, float(d["expires"]), d["note"]))
+
+
+@applies(
+    "seat_accepted",
+    lambda e: (
+        f"{e.actor} accepted the conductor seat from {e.data['from']}, who is now an engineer"
+    ),
+)
+def _accepted(state: RoomState, e: Event) -> RoomState:
+    queue = tuple(q for q in state.queue if q.name != e.actor)
+    return replace(state, conductor=e.actor, offer=None, queue=queue)
+
+
+def _said_declined(e: Event) -> str:
+    if e.data.get("expired"):
+        return f"the offer of the seat to {e.actor} expired; {e.data['from']} keeps it"
+    return f"{e.actor} declined the conductor seat; {e.data['from']} keeps it"
+
+
+@applies("seat_declined", _said_declined)
+def _declined(state: RoomState, e: Event) -> RoomState:
+    return replace(state, offer=None)
+
+
+@applies(
+    "seat_vacated",
+    lambda e: (
+        f"{e.data['holder']} has been gone longer than the grace period: the room has no conductor"
+    ),
+)
+def _vacated(state: RoomState, e: Event) -> RoomState:
+    return replace(state, conductor=None, offer=None)
