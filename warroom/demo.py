@@ -11,6 +11,7 @@ from warroom.hubproc import HubProcess
 from warroom.timezones import local_tz
 
 ROOM = "train-demo"
+SAMPLE_RUNBOOK = Path(__file__).resolve().parents[1] / "examples" / "mediawiki-train.toml"
 
 
 def run_demo(role: Role) -> None:
@@ -25,6 +26,10 @@ def run_demo(role: Role) -> None:
             secret = load_or_create_secret(data)
             name = _your_name()
             token = mint(secret, ROOM, name, role, 12 * 3600, time.time())
+            # The sample train is opened by whoever conducts: you, or "ana" when you watch.
+            conductor = name if role is Role.CONDUCTOR else "ana"
+            opener = mint(secret, ROOM, conductor, Role.CONDUCTOR, 3600, time.time())
+            _open_sample_train(hub.room_url(ROOM), opener)
             WarroomApp(hub.room_url(ROOM), token, local_tz()).run()
         finally:
             hub.stop()
@@ -40,3 +45,17 @@ def _your_name() -> str:
         return check_name(getpass.getuser())
     except (AuthError, OSError, KeyError):
         return "demo"
+
+
+def _open_sample_train(url: str, token: str) -> None:
+    """Open the MediaWiki-style sample train, when the examples are at hand (a source checkout)."""
+    import asyncio
+
+    from warroom.core.runbook import parse, to_data
+    from warroom.script import send_one
+
+    path = SAMPLE_RUNBOOK
+    if not path.is_file():
+        return
+    runbook = to_data(parse(path.read_text(encoding="utf-8"), str(path)))
+    asyncio.run(send_one(url, token, "open_train", {"runbook": runbook, "version": "1.44.0-wmf.5"}))
