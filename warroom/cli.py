@@ -1,4 +1,4 @@
-"""The `warroom` command: hub, token, join, send, state, events and demo."""
+"""The `warroom` command: hub, token, join, send, manifest, suspects, state, events and demo."""
 
 from __future__ import annotations
 
@@ -273,6 +273,106 @@ def _valid_source(source: str) -> bool:
     from warroom.protocol import SOURCE_CHARS
 
     return 1 <= len(source) <= 64 and set(source) <= SOURCE_CHARS
+
+
+@main.command()
+@_url
+@_token
+@click.option(
+    "--repo",
+    "repo_path",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The repository: a work tree or a bare repository.",
+)
+@click.option("--from", "from_rev", required=True, help="The version running now (left out).")
+@click.option("--to", "to_rev", required=True, help="The version going out.")
+@click.option("--name", default="", help="The repository's name in the room [its directory name].")
+def manifest(url: str, token: str, repo_path: Path, from_rev: str, to_rev: str, name: str) -> None:
+    """Publish the commits going out from one repository; run it once per repository."""
+    import secrets
+
+    from warroom.client import room_of
+    from warroom.manifest import ManifestError, check_size, publish_commands, read_manifest
+    from warroom.script import send_all
+
+    try:
+        room_of(url)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="URL") from None
+    try:
+        found = read_manifest(repo_path, from_rev, to_rev, name)
+        check_size(found)
+    except ManifestError as exc:
+        raise click.ClickException(str(exc)) from None
+    summary: dict[str, Any] = {"repo": found.name, "commits": len(found.commits)}
+    if not found.commits:
+        message = f"nothing going out in {found.name}: {from_rev}..{to_rev} holds no commits"
+        click.echo(json.dumps({"ok": True, **summary, "published": False, "message": message}))
+        return
+    commands = publish_commands(found, secrets.token_hex(8))
+    answer = _run(send_all(url, token, commands))
+    summary.update(chunks=len(commands) - 1, published=answer["ok"], **answer)
+    click.echo(json.dumps(summary))
+    if not answer["ok"]:
+        sys.exit(1)
+
+
+@main.command()
+@_url
+@_token
+@click.option(
+    "--trace",
+    "trace_file",
+    type=click.File("r", encoding="utf-8", errors="replace"),
+    default="-",
+    help="A file holding the log line or stack trace [standard input].",
+)
+@click.option(
+    "--repo",
+    "repo_paths",
+    multiple=True,
+    metavar="NAME=PATH",
+    help="Where repository NAME is on this machine, for git blame (repeatable).",
+)
+def suspects(url: str, token: str, trace_file: Any, repo_paths: tuple[str, ...]) -> None:
+    """Rank the manifest's commits a stack trace points at, as JSON."""
+    from warroom.core.wire import state_from_wire
+    from warroom.script import fetch_state
+    from warroom.suspects import find_suspects, rank_authors
+
+    repos: dict[str, str] = {}
+    for pair in repo_paths:
+        repo, sep, path = pair.partition("=")
+        if not sep or not repo or not path:
+            raise click.BadParameter(f"{pair!r} is not NAME=PATH", param_hint="--repo")
+        repos[repo] = path
+    trace = trace_file.read()
+    state = state_from_wire(_run(fetch_state(url, token))["state"])
+    changes = state.changes
+    found = find_suspects(changes, trace, repos=repos) if changes is not None else []
+    out = {
+        "suspects": [
+            {
+                "repo": s.repo,
+                "sha": s.commit.sha,
+                "short": s.commit.short,
+                "subject": s.commit.subject,
+                "author": s.commit.author,
+                "email": s.commit.email,
+                "score": s.score,
+                "reasons": list(s.reasons),
+                "revert": s.revert,
+                "safe": None if s.mark is None else s.mark.safe,
+            }
+            for s in found
+        ],
+        "authors": [
+            {"name": a.name, "email": a.email, "score": round(a.score, 3)}
+            for a in rank_authors(found)
+        ],
+    }
+    click.echo(json.dumps(out, indent=2))
 
 
 @main.command()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from warroom.client import Applied, RoomClient, Synced, Update
@@ -56,6 +56,31 @@ async def send_one(url: str, token: str, op: str, args: dict[str, Any]) -> dict[
     if answer.ok:
         return {"ok": True, "id": answer.id, "op": op, "epoch": client.epoch, "seq": answer.seq}
     return {"ok": False, "id": answer.id, "op": op, "code": answer.code, "reason": answer.reason}
+
+
+async def send_all(
+    url: str, token: str, commands: Sequence[tuple[str, dict[str, Any]]]
+) -> dict[str, Any]:
+    """Send commands one after another on one connection, each once the last was applied;
+    stop at the first refusal. The answer says how many were applied, and the refusal."""
+    client = RoomClient(url, token, reconnect=False, presence=False)
+    task = await _connected(client)
+    applied = 0
+    try:
+        for op, args in commands:
+            answer = await client.send(op, args)
+            if not answer.ok:
+                return {
+                    "ok": False,
+                    "applied": applied,
+                    "op": op,
+                    "code": answer.code,
+                    "reason": answer.reason,
+                }
+            applied += 1
+    finally:
+        await _finish(client, task)
+    return {"ok": True, "applied": applied, "epoch": client.epoch, "seq": client.seq}
 
 
 async def fetch_state(url: str, token: str) -> dict[str, Any]:

@@ -85,7 +85,79 @@ commands = st.one_of(
         st.just("ballot"), st.sampled_from([{"choice": "yes"}, {"choice": "no"}]), st.just(False)
     ),
 )
-steps = st.lists(st.tuples(actors, commands), max_size=80)
+_SHAS = ["ab" * 20, "cd" * 20]
+_COMMIT = {
+    "short": "",
+    "author": "Raj",
+    "email": "raj@example.org",
+    "date": 1,
+    "subject": "s",
+    "files": [["includes/Foo.php", 1, 0, ""]],
+    "more_files": 0,
+    "merge": False,
+    "revert": False,
+    "reverts": "",
+    "trailers": [["Bug", "T1"]],
+}
+manifest_commands = st.one_of(
+    st.tuples(
+        st.just("manifest_begin"),
+        st.fixed_dictionaries(
+            {
+                "repo": st.sampled_from(["core", "Cart", "bad name"]),
+                "batch": st.sampled_from(["b1", "b2"]),
+                "from": st.just("v1"),
+                "to": st.just("v2"),
+                "from_sha": st.just("1" * 40),
+                "to_sha": st.just("2" * 40),
+                "count": st.integers(0, 2),
+            }
+        ),
+        st.just(False),
+    ),
+    st.tuples(
+        st.just("manifest_add"),
+        st.fixed_dictionaries(
+            {
+                "repo": st.sampled_from(["core", "Cart"]),
+                "batch": st.sampled_from(["b1", "b2"]),
+                "offset": st.integers(0, 1),
+                "commits": st.lists(
+                    st.sampled_from(_SHAS).map(
+                        lambda sha: {**_COMMIT, "sha": sha, "short": sha[:7]}
+                    ),
+                    max_size=2,
+                ),
+            }
+        ),
+        st.just(False),
+    ),
+    st.tuples(
+        st.just("mark_commit"),
+        st.fixed_dictionaries(
+            {
+                "repo": st.sampled_from(["core", "Cart"]),
+                "sha": st.sampled_from(["abab", "cdcd", "ffff"]),
+                "safe": st.booleans(),
+                "why": st.sampled_from(["", "schema change"]),
+            }
+        ),
+        st.just(False),
+    ),
+    st.tuples(
+        st.just("call_in"),
+        st.fixed_dictionaries(
+            {"repo": st.sampled_from(["core", "Cart"]), "sha": st.sampled_from(["abab", "cd"])}
+        ),
+        st.just(False),
+    ),
+    st.tuples(
+        st.just("manifest_drop"),
+        st.fixed_dictionaries({"repo": st.sampled_from(["core", "Cart"])}),
+        st.just(False),
+    ),
+)
+steps = st.lists(st.tuples(actors, st.one_of(commands, manifest_commands)), max_size=80)
 
 
 @settings(max_examples=400, deadline=None)

@@ -38,8 +38,15 @@ def test_core_reads_no_clock() -> None:
     import inspect
 
     import warroom.core as core
+    import warroom.core.deployers  # noqa: F401  (not imported by the core's __init__)
 
-    for name in ("model", "room", "presence", "notes", "registry", "schema", "wire"):
+    names = ("model", "room", "presence", "notes", "registry", "schema", "wire", "changes")
+    for name in (*names, "commits", "deployers"):
         source = inspect.getsource(getattr(core, name))
         for clock in ("time.time", "datetime.now", "monotonic", "import time"):
             assert clock not in source, f"warroom.core.{name} reads the clock ({clock})"
+
+
+@pytest.mark.parametrize("banned", ["git", "subprocess", "asyncio", "socket", "textual"])
+def test_trace_reading_is_pure(banned: str) -> None:
+    assert banned not in roots(imported_after("warroom.traces"))

@@ -3,6 +3,7 @@
 from warroom.core import (  # noqa: F401  (importing registers their ops and events)
     alerts,
     blockers,
+    changes,
     checklist,
     handoff,
     notes,

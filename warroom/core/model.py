@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from warroom.core.alerts import Alert
+    from warroom.core.changes import Changes
     from warroom.core.handoff import Offer, QueueEntry
     from warroom.core.train import Train
     from warroom.core.votes import Vote
@@ -116,6 +117,7 @@ class RoomState:
     votes_held: int = 0
     queue: tuple[QueueEntry, ...] = ()  # who takes the seat next, in order
     offer: Offer | None = None  # the seat offered and not yet answered
+    changes: Changes | None = None  # the manifest: commits going out; None until published
 
     def present(self) -> list[Member]:
         """Members with at least one live connection, in name order."""

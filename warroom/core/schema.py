@@ -9,7 +9,11 @@ from typing import Any
 
 @dataclass(frozen=True, slots=True)
 class Field:
-    """One argument: its type, whether it is required, and bounds for strings and numbers."""
+    """One argument: its type, whether it is required, and bounds.
+
+    For a string, `min_len` and `max_len` bound its characters; for a list, its items (the
+    items themselves are the capability's to check).
+    """
 
     kind: type
     required: bool = True
@@ -23,6 +27,7 @@ _KIND_NAMES: dict[type, str] = {
     int: "an integer",
     float: "a number",
     bool: "a boolean",
+    list: "a list",
 }
 
 
@@ -44,11 +49,18 @@ def check_args(op: str, fields: Mapping[str, Field], args: Mapping[str, Any]) ->
         if isinstance(value, str):
             text = value.strip()
             if len(text) < spec.min_len:
+                if spec.min_len > 1:
+                    return f"{op}: argument {name!r} must be at least {spec.min_len} characters"
                 return f"{op}: argument {name!r} must not be empty"
             if len(value) > spec.max_len:
                 return f"{op}: argument {name!r} is longer than {spec.max_len} characters"
             if spec.choices and value not in spec.choices:
                 return f"{op}: argument {name!r} must be one of {', '.join(spec.choices)}"
+        if isinstance(value, list):
+            if len(value) < spec.min_len:
+                return f"{op}: argument {name!r} needs at least {spec.min_len} item(s)"
+            if len(value) > spec.max_len:
+                return f"{op}: argument {name!r} has more than {spec.max_len} items"
     return None
 
 

@@ -7,6 +7,8 @@ from types import MappingProxyType
 from typing import Any
 
 from warroom.core.alerts import Alert
+from warroom.core.changes import Call, Changes, Manifest, Mark
+from warroom.core.commits import commit_from_data, commit_to_data
 from warroom.core.handoff import Offer, QueueEntry
 from warroom.core.model import Event, Member, Role, RoomState
 from warroom.core.runbook import Rules
@@ -46,6 +48,7 @@ def state_to_wire(state: RoomState) -> dict[str, Any]:
         "votes_held": state.votes_held,
         "queue": [_fields(q) for q in state.queue],
         "offer": None if state.offer is None else _fields(state.offer),
+        "changes": None if state.changes is None else changes_to_wire(state.changes),
         "members": [
             {
                 "name": m.name,
@@ -87,6 +90,7 @@ def state_from_wire(raw: Mapping[str, Any]) -> RoomState:
         votes_held=int(raw["votes_held"]),
         queue=tuple(QueueEntry(**q) for q in raw["queue"]),
         offer=None if raw.get("offer") is None else Offer(**raw["offer"]),
+        changes=None if raw.get("changes") is None else changes_from_wire(raw["changes"]),
     )
 
 
@@ -148,6 +152,54 @@ def vote_from_wire(raw: Mapping[str, Any]) -> Vote:
     return Vote(
         **{**raw, "electorate": frozenset(raw["electorate"]), "ballots": MappingProxyType(ballots)}
     )
+
+
+def changes_to_wire(changes: Changes) -> dict[str, Any]:
+    """The manifest, marks and call-ins as plain maps and lists."""
+    return {
+        "repos": [
+            {
+                "repo": m.repo,
+                "batch": m.batch,
+                "from": m.from_rev,
+                "to": m.to_rev,
+                "from_sha": m.from_sha,
+                "to_sha": m.to_sha,
+                "count": m.count,
+                "complete": m.complete,  # derived: every announced commit has arrived
+                "published_by": m.published_by,
+                "published_at": m.published_at,
+                "path": m.path,
+                "commits": [commit_to_data(c) for c in m.commits],
+            }
+            for m in changes.repos
+        ],
+        "marks": [_fields(changes.marks[key]) for key in sorted(changes.marks)],
+        "calls": [_fields(c) for c in changes.calls],
+    }
+
+
+def changes_from_wire(raw: Mapping[str, Any]) -> Changes:
+    """Rebuild the changes from `changes_to_wire`'s output."""
+    repos = tuple(
+        Manifest(
+            repo=m["repo"],
+            batch=m["batch"],
+            from_rev=m["from"],
+            to_rev=m["to"],
+            from_sha=m["from_sha"],
+            to_sha=m["to_sha"],
+            count=int(m["count"]),
+            published_by=m["published_by"],
+            published_at=float(m["published_at"]),
+            path=m["path"],
+            commits=tuple(commit_from_data(c) for c in m["commits"]),
+        )
+        for m in raw["repos"]
+    )
+    marks = {(k["repo"], k["sha"]): Mark(**k) for k in raw["marks"]}
+    calls = tuple(Call(**c) for c in raw["calls"])
+    return Changes(repos, MappingProxyType(marks), calls)
 
 
 def _fields(obj: Any) -> dict[str, Any]:
