@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from benches import fanout, hub_commands, logs
+from benches import manifest as manifest_bench
 from benches.common import machine
 
 README = Path(__file__).with_name("README.md")
@@ -206,7 +207,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m benches.run", description=__doc__.split("\n")[0]
     )
-    parser.add_argument("--only", choices=("commands", "fanout", "logs"), help="run one benchmark")
+    parser.add_argument(
+        "--only", choices=("commands", "fanout", "logs", "manifest"), help="run one benchmark"
+    )
     parser.add_argument(
         "--quick", action="store_true", help="short runs for a smoke test; implies --no-readme"
     )
@@ -260,6 +263,29 @@ def main(argv: Sequence[str] | None = None) -> int:
             " has it.",
             "",
             *lines,
+            "",
+        ]
+    if args.only in (None, "manifest"):
+        result = manifest_bench.run(args.quick)
+        ok &= bool(result["met"])
+        rows = [
+            "| commits | files changed | renames | merges | read | commits/s | chunks |",
+            "|---------|---------------|---------|--------|------|-----------|--------|",
+            *(
+                f"| {c['commits']:,} | {c['files_changed']:,} | {c['renames']} | {c['merges']}"
+                f" | {c['read_seconds']:.2f} s | {c['commits_per_second']:,} | {c['chunks']} |"
+                for c in result["cases"]
+            ),
+        ]
+        verdict = "met" if result["met"] else "**MISSED**"
+        sections += [
+            "### Change manifest",
+            "",
+            "`warroom manifest` reading a git range (one `git log --numstat -M` call, parsed),"
+            f" built with `git fast-import`; target: the largest range in"
+            f" <= {result['target_seconds']:g} s, {verdict}.",
+            "",
+            *rows,
             "",
         ]
     took = time.monotonic() - began
