@@ -33,6 +33,7 @@ from warroom.core import (
     decide,
     replay,
 )
+from warroom.core.handoff import absent_since
 from warroom.core.runbook import Rules
 from warroom.core.wire import event_to_wire, state_to_wire
 from warroom.protocol import Resume
@@ -162,9 +163,9 @@ class RoomHost:
         if state.offer is not None:
             due.append((state.offer.expires, "expire_offer", {}))
         holder = state.members.get(state.conductor) if state.conductor else None
-        if holder is not None and not holder.present:
+        if state.conductor and (holder is None or not holder.present):
             rules = state.train.rules if state.train is not None else Rules()
-            due.append((holder.left_at + rules.handoff_grace, "vacate_seat", {}))
+            due.append((absent_since(state) + rules.handoff_grace, "vacate_seat", {}))
         loop = asyncio.get_running_loop()
         for when, op, args in due:
             sub = Submission(HUB, op, args, trusted=True)

@@ -113,3 +113,27 @@ def test_with_an_empty_queue_any_engineer_present_takes_it_never_a_visitor() -> 
     room.ok(RAJ, "take_seat")
     assert room.state.conductor == "raj"
     assert room.refused(ANA, "take_seat").code is Code.CONFLICT
+
+
+def test_a_seat_taken_by_a_script_gets_its_full_grace() -> None:
+    room = opened()
+    room.do(ANA, "leave", trusted=True)
+    room.clock += 600
+    room.do(HUB, "vacate_seat", trusted=True)
+    assert room.state.conductor is None
+    script = Actor("ana", Role.CONDUCTOR, "script", "UTC")  # never joins the roster
+    room.ok(script, "note", text="taking it back from a script")
+    assert room.state.conductor == "ana"
+    assert room.do(HUB, "vacate_seat", trusted=True) == []  # the grace starts now
+    room.clock += 200
+    assert room.do(HUB, "vacate_seat", trusted=True) != []
+
+
+def test_a_conductor_token_arriving_takes_an_emptied_seat() -> None:
+    room = queued()
+    room.do(ANA, "leave", trusted=True)
+    room.clock += 200
+    room.do(HUB, "vacate_seat", trusted=True)
+    cat = Actor("cat", Role.CONDUCTOR, "c7", "UTC")
+    room.join(cat)  # arriving with a conductor token takes the free seat
+    assert room.state.conductor == "cat"

@@ -192,3 +192,27 @@ def test_tally_matches_a_simple_model_and_outcomes_never_change() -> None:
                 assert v.outcome == "passed"
 
     check()
+
+
+def test_the_rollback_credits_the_vote_that_approved_it_and_promotion_sets_it_aside() -> None:
+    room = at_group0()
+    room.ok(RAJ, "call_vote", proposal="partial", reason="fatals")
+    room.ok(RAJ, "ballot", choice="yes")
+    room.ok(ANA, "ballot", choice="yes")
+    room.ok(RAJ, "call_vote", proposal="hold", reason="unrelated")  # v2, still open
+    events = room.ok(ANA, "rollback", scope="partial")
+    assert events[0].data["vote"] == "v1"
+    assert vote(room).id == "v2" and not vote(room).executed
+    room.ok(ANA, "cancel_vote", reason="done")
+    room.ok(RAJ, "call_vote", proposal="partial", reason="again")
+    room.ok(RAJ, "ballot", choice="yes")
+    room.ok(ANA, "ballot", choice="yes")
+    room.ok(ANA, "promote", override="fixed forward instead")
+    train = room.state.train
+    assert train is not None and train.approved == "" and train.label() != "ROLLBACK APPROVED"
+
+
+def test_no_full_rollback_vote_once_everything_is_rolled_back() -> None:
+    room = at_group0()
+    room.ok(ANA, "rollback", scope="full")
+    assert room.refused(RAJ, "call_vote", proposal="full", reason="x").code is Code.CONFLICT

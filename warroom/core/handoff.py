@@ -43,6 +43,12 @@ class Offer:
     note: str
 
 
+def absent_since(state: RoomState) -> float:
+    """Since when the seat holder has been away: their last leaving, or taking the seat."""
+    member = state.members.get(state.conductor or "")
+    return max(member.left_at if member is not None else 0.0, state.seat_since)
+
+
 def _rules(state: RoomState) -> Rules:
     return state.train.rules if state.train is not None else Rules()
 
@@ -144,7 +150,10 @@ def _answer_offer(
         return Reject(Code.CONFLICT, "no offer of the seat is open for you")
     if kind == "seat_accepted" and state.conductor != offer.by:
         return Reject(Code.CONFLICT, f"{offer.by} no longer holds the seat; the offer lapsed")
-    return [Event(kind, cmd.ts, actor.name, {"from": offer.by})]
+    data = {"from": offer.by}
+    if kind == "seat_declined":
+        data["note"] = cmd.args.get("note", "").strip()
+    return [Event(kind, cmd.ts, actor.name, data)]
 
 
 @op("accept_seat", ACTORS, {}, summary="accept the seat you were offered")
@@ -173,9 +182,12 @@ def _expire_offer(state: RoomState, actor: Actor, cmd: Command) -> Sequence[Even
 @op("vacate_seat", EVERYONE, {}, public=False)
 def _vacate(state: RoomState, actor: Actor, cmd: Command) -> Sequence[Event] | Reject:
     holder = state.conductor
-    if holder is None or state.members[holder].present:
+    if holder is None:
+        return []
+    member = state.members.get(holder)
+    if member is not None and member.present:
         return []  # back within the grace period: the seat stays theirs
-    if cmd.ts < state.members[holder].left_at + _rules(state).handoff_grace:
+    if cmd.ts < absent_since(state) + _rules(state).handoff_grace:
         return []
     return [Event("seat_vacated", cmd.ts, "hub", {"holder": holder})]
 
@@ -278,7 +290,7 @@ def _offered(state: RoomState, e: Event) -> RoomState:
 )
 def _accepted(state: RoomState, e: Event) -> RoomState:
     queue = tuple(q for q in state.queue if q.name != e.actor)
-    return replace(state, conductor=e.actor, offer=None, queue=queue)
+    return replace(state, conductor=e.actor, seat_since=e.ts, offer=None, queue=queue)
 
 
 def _said_declined(e: Event) -> str:

@@ -108,6 +108,7 @@ class RoomState:
     room: str
     members: Mapping[str, Member] = field(default_factory=_empty_members)
     conductor: str | None = None
+    seat_since: float = 0.0  # when the holder took the seat: the grace never starts before it
     notes: int = 0
     train: Train | None = None
     alerts: tuple[Alert, ...] = ()  # the most recent ones

@@ -78,4 +78,4 @@ def _apply_reset(state: RoomState, e: Event) -> RoomState:
 @applies("seat_taken", lambda e: f"{e.actor} took the conductor seat")
 def _apply_seat(state: RoomState, e: Event) -> RoomState:
     queue = tuple(q for q in state.queue if q.name != e.actor)
-    return replace(state, conductor=e.actor, offer=None, queue=queue)
+    return replace(state, conductor=e.actor, seat_since=e.ts, offer=None, queue=queue)

@@ -40,7 +40,9 @@ def decide(
     # A conductor token takes a free seat with its first accepted act (a script, say,
     # that never joined the roster); the seat event comes first so the act is the seat's.
     seat: list[Event] = []
-    if not trusted and actor.role is Role.CONDUCTOR and state.conductor is None:
+    # take_seat is left to its own rules: the queue decides who takes an emptied seat.
+    claim = command.op != "take_seat"
+    if claim and not trusted and actor.role is Role.CONDUCTOR and state.conductor is None:
         seat = [Event("seat_taken", command.ts, actor.name, {})]
         state = apply(state, seat[0])
     role = acting_role(state, actor)

@@ -140,7 +140,7 @@ def _rollback(state: RoomState, actor: Actor, cmd: Command) -> Sequence[Event] |
         "reason": cmd.args.get("reason", "").strip(),
         "to": train.stages[train.current - 1] if scope == "partial" else "",
         # The vote this carries out, and the time since the incident began, for the record.
-        "vote": state.vote.id if state.vote is not None and train.approved == scope else "",
+        "vote": train.approved_by_vote if train.approved == scope else "",
         "ttr": round(cmd.ts - train.incident_at, 1) if train.incident_at else None,
     }
     return [Event("rolled_back", cmd.ts, actor.name, data)]
@@ -222,7 +222,11 @@ def _opened(state: RoomState, e: Event) -> RoomState:
 
 @applies("promoted", lambda e: f"{e.actor} promoted {e.data['to']}" + _overriding(e))
 def _promoted(state: RoomState, e: Event) -> RoomState:
-    return with_train(state, lambda t: replace(t, current=t.current + 1, rollback=""))
+    # Promoting instead of rolling back sets an approved rollback aside.
+    return with_train(
+        state,
+        lambda t: replace(t, current=t.current + 1, rollback="", approved="", approved_by_vote=""),
+    )
 
 
 def _said_rollback(e: Event) -> str:
@@ -250,13 +254,13 @@ def duration(seconds: float) -> str:
 @applies("rolled_back", _said_rollback)
 def _rolled_back(state: RoomState, e: Event) -> RoomState:
     def back(t: Train) -> Train:
-        t = replace(t, approved="", incident_at=0.0)
+        t = replace(t, approved="", approved_by_vote="", incident_at=0.0)
         if e.data["scope"] == "full":
             return replace(t, rollback="full", status=TrainStatus.ROLLED_BACK)
         return replace(t, current=t.current - 1, rollback="partial")
 
     state = with_train(state, back)
-    if e.data.get("vote") and state.vote is not None:
+    if e.data.get("vote") and state.vote is not None and state.vote.id == e.data["vote"]:
         state = replace(state, vote=replace(state.vote, executed=True))
     return state
 

@@ -80,6 +80,7 @@ class Train:
     ended_at: float = 0.0
     end_reason: str = ""
     approved: str = ""  # a rollback the room voted for ("partial" or "full"), not yet executed
+    approved_by_vote: str = ""  # the id of that vote
     incident_at: float = 0.0  # the first alert or blocker since the last recovery
 
     @property

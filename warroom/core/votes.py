@@ -146,6 +146,8 @@ def _call(state: RoomState, actor: Actor, cmd: Command) -> Sequence[Event] | Rej
         return Reject(Code.INVALID, "deadline must be 10 to 86400 seconds")
     if cmd.args["proposal"] == "partial" and train.current == 0:
         return Reject(Code.CONFLICT, f"nothing to roll back: {train.stage} is the first stage")
+    if cmd.args["proposal"] != "hold" and train.rollback == "full":
+        return Reject(Code.CONFLICT, "every stage is already rolled back")
     electorate = sorted(m.name for m in state.present() if m.role is not Role.VISITOR)
     data: dict[str, Any] = {
         "vote": f"v{state.votes_held + 1}",
@@ -276,9 +278,12 @@ def _closed(state: RoomState, e: Event) -> RoomState:
     assert vote is not None
     closed = replace(vote, outcome=e.data["outcome"], closed_at=e.ts, close_reason=e.data["reason"])
     state = replace(state, vote=closed)
-    if e.data["outcome"] == "passed" and vote.proposal != "hold" and state.train is not None:
+    train = state.train
+    if e.data["outcome"] == "passed" and vote.proposal != "hold" and train and not train.finished:
         # The room approved a rollback: the train shows it until the conductor carries it out.
-        state = replace(state, train=replace(state.train, approved=vote.proposal))
+        state = replace(
+            state, train=replace(train, approved=vote.proposal, approved_by_vote=vote.id)
+        )
     return state
 
 

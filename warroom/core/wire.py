@@ -39,6 +39,7 @@ def state_to_wire(state: RoomState) -> dict[str, Any]:
     return {
         "room": state.room,
         "conductor": state.conductor,
+        "seat_since": state.seat_since,
         "notes": state.notes,
         "train": None if state.train is None else train_to_wire(state.train),
         "alerts": [_fields(a) for a in state.alerts],
@@ -81,6 +82,7 @@ def state_from_wire(raw: Mapping[str, Any]) -> RoomState:
         room=str(raw["room"]),
         members=MappingProxyType(members),
         conductor=None if conductor is None else str(conductor),
+        seat_since=float(raw["seat_since"]),
         notes=int(raw["notes"]),
         train=None if raw.get("train") is None else train_from_wire(raw["train"]),
         alerts=tuple(Alert(**a) for a in raw["alerts"]),
@@ -112,6 +114,7 @@ def train_to_wire(train: Train) -> dict[str, Any]:
         "ended_at": train.ended_at,
         "end_reason": train.end_reason,
         "approved": train.approved,
+        "approved_by_vote": train.approved_by_vote,
         "incident_at": train.incident_at,
     }
 
@@ -134,6 +137,7 @@ def train_from_wire(raw: Mapping[str, Any]) -> Train:
         ended_at=float(raw["ended_at"]),
         end_reason=raw["end_reason"],
         approved=raw["approved"],
+        approved_by_vote=raw["approved_by_vote"],
         incident_at=float(raw["incident_at"]),
     )
 
