@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from textual.pilot import Pilot
 
 from tests.tui import train_fixture
+from tests.tui.log_fixture import morning
 from tests.tui.room_fixture import NOW, URL, fixed_events, fixed_state
-from warroom.client import Status
+from warroom.client import LogBatch, Status
+from warroom.core import Actor, Command, Reject, Role, apply, decide
 from warroom.tui.app import WarroomApp
 from warroom.tui.messages import ConnectionChanged, RoomSynced
 
 SIZE = (120, 40)
+HUB = Actor("hub", Role.ENGINEER, "hub")  # the hub's own actor, as its spike detector uses
+SPIKE = "error rate on sync logs 40/min, 10× baseline (4.0/min)"
 
 
 def fixed_app(me: str, role: str) -> tuple[WarroomApp, Any]:
@@ -76,3 +81,46 @@ def test_promotion_dialog_lists_unmet_gates(snap_compare: Any) -> None:
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=SIZE, run_before=open_dialog)
+
+
+def logs_app(size: tuple[int, int], keys: tuple[str, ...] = ()) -> tuple[WarroomApp, Any]:
+    """The train in group1 with a minute of logs, a finished and a failed feeder, an alert."""
+    app = WarroomApp(
+        train_fixture.URL, "unused", "UTC", clock=lambda: train_fixture.NOW, connect=False
+    )
+    state, events = train_fixture.train_state(), train_fixture.train_events()
+    more = [
+        (train_fixture.RAJ, Command("feed_exited", {"source": "prep", "status": 0}, 78)),
+        (train_fixture.RAJ, Command("feed_exited", {"source": "l10n", "status": 2}, 79)),
+        (HUB, Command("raise_alert", {"source": "sync", "text": SPIKE}, 81)),
+    ]
+    for actor, cmd in more:
+        at = replace(cmd, ts=train_fixture.T0 + cmd.ts * 60)
+        result = decide(state, actor, at, trusted=actor is HUB)
+        assert not isinstance(result, Reject), result
+        for event in result:
+            state = apply(state, event)
+            events.append((len(events) + 1, event))
+
+    async def feed(pilot: Pilot[None]) -> None:
+        screen = app.room_screen
+        screen.post_message(RoomSynced(state, events, "ana", "conductor"))
+        screen.post_message(ConnectionChanged(Status.LIVE))
+        app._relay(LogBatch(morning(train_fixture.NOW - 60)))
+        await pilot.pause()
+        await pilot.press(*keys)
+        await pilot.pause()
+        await pilot.pause()
+
+    return app, feed
+
+
+def test_log_panel_with_traces_rates_exits_and_an_alert(snap_compare: Any) -> None:
+    app, feed = logs_app(SIZE)
+    assert snap_compare(app, terminal_size=SIZE, run_before=feed)
+
+
+def test_logs_zoomed_errors_only_with_a_search(snap_compare: Any) -> None:
+    keys = ("l", "e", "e", "slash", *"database", "enter")
+    app, feed = logs_app((100, 30), keys)
+    assert snap_compare(app, terminal_size=(100, 30), run_before=feed)

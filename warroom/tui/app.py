@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Callable, Iterable, Mapping
 from functools import partial
@@ -18,6 +19,7 @@ from warroom.client import (
     Applied,
     ConnectError,
     HubError,
+    LogBatch,
     RoomClient,
     Status,
     StatusChanged,
@@ -26,7 +28,14 @@ from warroom.client import (
 )
 from warroom.protocol import ProtocolError
 from warroom.tui.actions import ACTIONS
-from warroom.tui.messages import ConnectionChanged, HubFailed, RoomApplied, RoomSynced
+from warroom.tui.messages import (
+    ConnectionChanged,
+    HubFailed,
+    LogInbox,
+    LogsArrived,
+    RoomApplied,
+    RoomSynced,
+)
 from warroom.tui.screens.help import HelpScreen
 from warroom.tui.screens.room import RoomScreen
 
@@ -53,6 +62,7 @@ class WarroomApp(App[None]):
         super().__init__()
         self.client = RoomClient(url, token, tz, on_update=self._relay)
         self.room_screen = RoomScreen(self.client.room, tz, clock, self.send)
+        self.log_inbox = LogInbox()
         self._connect = connect
         self.title = f"warroom · {self.client.room}"
 
@@ -62,6 +72,13 @@ class WarroomApp(App[None]):
     def on_mount(self) -> None:
         if self._connect:
             self._connection()
+        # Textual's own objects, some 65,000 of them, live as long as the app: set them aside
+        # from the cycle collector, whose full passes over them (30-40 ms every half second
+        # while logs pour in) were the worst of the delays between a key and the screen.
+        self.call_after_refresh(gc.freeze)
+
+    def on_unmount(self) -> None:
+        gc.unfreeze()  # the app is done with them: they may be collected again
 
     @work(group="connection", exit_on_error=False)
     async def _connection(self) -> None:
@@ -83,6 +100,9 @@ class WarroomApp(App[None]):
             message = RoomApplied(update.state, update.events)
         elif isinstance(update, HubError):
             message = HubFailed(update.code, update.message)
+        elif isinstance(update, LogBatch) and self.log_inbox.put(update.lines):
+            # One wake-up however many batches follow before the screen takes them.
+            message = LogsArrived(self.log_inbox)
         # Answers are not relayed: whoever sent the command awaits its own answer in `send`.
         if message is not None:
             self.room_screen.post_message(message)
@@ -132,6 +152,7 @@ class WarroomApp(App[None]):
             "Timeline in UTC / my zone", "Switch the timeline's clock", room.action_toggle_times
         )
         yield SystemCommand("Help", "Show every key", self.action_help)
+        yield from room.log_commands()
         for action in ACTIONS:
             # Everyone sees every act; doing one they may not explains why, as the keys do.
             yield SystemCommand(

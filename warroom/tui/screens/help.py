@@ -12,13 +12,23 @@ from textual.widgets import Static
 
 # Keys that work everywhere but that the footer leaves out to stay short.
 ALWAYS = [
-    ("tab / shift+tab", "Move between the checklist, the timeline, the people and the note"),
+    (
+        "tab / shift+tab",
+        "Move between the checklist, the timeline, the people, the logs and the note",
+    ),
     ("↑ ↓ pgup pgdn home end", "Move in the focused panel; end follows the newest line again"),
+    ("n / N", "In the logs, while searching: the next (newer) / previous (older) match"),
+    ("← →", "In the logs: move long lines sideways"),
     ("enter", "On a checklist stage: open or fold it (a click works too)"),
     ("esc", "Leave the note input"),
     ("ctrl+p", "Command palette: every action by name"),
     ("ctrl+q", "Quit, even while typing"),
 ]
+
+LEGEND = (
+    "Logs: ✖ error, ▲ warning, ┆ a stack trace's frame (kept with its error line by the "
+    "level filter), ┃ stderr. Scrolling up pauses the tail; f or End follows again."
+)
 
 ROLES = (
     "The conductor drives the train from the seat; engineers act and post notes; "
@@ -50,4 +60,5 @@ class HelpScreen(ModalScreen[None]):
             dialog.border_title = "Keys"
             dialog.border_subtitle = "esc closes"
             yield Static(table, id="help-keys")
+            yield Static(Text(LEGEND), id="help-legend")
             yield Static(Text(ROLES), id="help-roles")

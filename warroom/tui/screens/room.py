@@ -1,17 +1,19 @@
-"""The room screen: header, train bar, blockers, checklist, timeline, roster and note bar.
+"""The room screen: header, train bar, blockers and alerts, checklist, timeline, roster, logs.
 
-The checklist and the timeline share `#main`; the roster sits in `#side`. Later panels (log
-tail, hand-off queue, vote, changes going out) join those columns, or `#main` becomes tabs.
+The checklist and the timeline share `#main`; the roster sits in `#side`; the log panel runs
+the full width under them, where long lines fit, and `l` gives it the whole body (and back).
+Later panels (hand-off queue, vote, changes going out) join those columns.
 The train's keys are made from `warroom.tui.actions` and carried out by `TrainDesk`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from functools import partial
 from typing import Any
 
 from textual import on, work
-from textual.app import ComposeResult
+from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
@@ -22,17 +24,28 @@ from warroom.core import Role, RoomState
 from warroom.core.stages import gates
 from warroom.tui.actions import train_bindings
 from warroom.tui.desk import TrainDesk
-from warroom.tui.messages import ConnectionChanged, HubFailed, RoomApplied, RoomSynced
+from warroom.tui.messages import (
+    ConnectionChanged,
+    HubFailed,
+    LogsArrived,
+    RoomApplied,
+    RoomSynced,
+)
 from warroom.tui.screens.gate import GateScreen
+from warroom.tui.widgets.alert_banner import AlertBanner
 from warroom.tui.widgets.blocker_banner import BlockerBanner
 from warroom.tui.widgets.checklist import Checklist
 from warroom.tui.widgets.header import RoomHeader
+from warroom.tui.widgets.log_panel import LogPanel
+from warroom.tui.widgets.log_view import LogView
 from warroom.tui.widgets.note_bar import VISITOR_BANNER, NoteBar
 from warroom.tui.widgets.roster import Roster
 from warroom.tui.widgets.timeline import Timeline
 from warroom.tui.widgets.train_bar import TrainBar
 
 Sender = Callable[[str, Mapping[str, Any]], Awaitable[Answer | None]]
+ALERT_TIMEOUT = 30.0  # seconds an alert's toast stays; the banner keeps it longer
+LOG_HELPING = 1500  # log lines taken in at once (about 5 ms of work)
 
 
 class RoomScreen(Screen[None]):
@@ -51,6 +64,42 @@ class RoomScreen(Screen[None]):
             tooltip="Show the timeline's times in UTC or in your zone",
         ),
         Binding("escape", "leave_note", "Back", tooltip="Leave the note input for the timeline"),
+        Binding(
+            "slash",
+            "logs('search')",
+            "Search",
+            key_display="/",
+            tooltip="Search the logs; then n / N go to the next / previous match, esc clears",
+        ),
+        Binding(
+            "f",
+            "logs('follow')",
+            "Follow",
+            tooltip="Follow the newest log line again (End in the logs does too)",
+        ),
+        Binding(
+            "e",
+            "logs('level')",
+            "Log level",
+            show=False,
+            tooltip="Logs: every level → warnings and errors → errors only, traces kept whole",
+        ),
+        Binding(
+            "s",
+            "logs('source')",
+            "Log source",
+            show=False,
+            tooltip="Logs: every source → one source at a time (or click one above the logs)",
+        ),
+        # Left out of the footer, which has no room left at 100 columns: the log panel shows
+        # it (`l zoom` beside the sources, `l back` in its title when zoomed).
+        Binding(
+            "l",
+            "logs('zoom')",
+            "Logs",
+            show=False,
+            tooltip="Give the logs the whole body, or bring back the checklist and timeline",
+        ),
     ]
 
     def __init__(self, room: str, tz: str, clock: Callable[[], float], send: Sender) -> None:
@@ -69,12 +118,14 @@ class RoomScreen(Screen[None]):
         yield RoomHeader(self.room, id="header")
         yield TrainBar(id="train-bar")
         yield BlockerBanner(self.tz, id="blockers")
+        yield AlertBanner(self.tz, self.clock, id="alerts")
         with Horizontal(id="body"):
             with Vertical(id="main"):
                 yield Checklist(self.tz, id="checklist")
                 yield Timeline(self.tz, id="timeline")
             with Vertical(id="side"):
                 yield Roster(self.tz, self.clock, id="roster")
+        yield LogPanel(self.tz, self.clock, id="logs")
         yield NoteBar(id="note-bar")
         yield Footer(compact=True)
 
@@ -102,6 +153,24 @@ class RoomScreen(Screen[None]):
     def on_room_applied(self, message: RoomApplied) -> None:
         self._show(message.state)
         self.query_one(Timeline).add(message.events)
+        for _seq, event in message.events:
+            if event.kind == "alert_raised":
+                # Everyone is told at once; the banner and the timeline keep it after the toast.
+                self.notify(
+                    event.data["text"],
+                    title=f"ALERT · {event.data['source'] or 'the room'}",
+                    severity="error",
+                    timeout=ALERT_TIMEOUT,
+                )
+
+    def on_logs_arrived(self, message: LogsArrived) -> None:
+        # A few milliseconds of lines at a time: a key pressed meanwhile is handled between
+        # two helpings, not after a joiner's backlog or a burst has all been taken in.
+        lines = message.inbox.take(LOG_HELPING)
+        if lines:
+            self.query_one(LogPanel).add(lines)
+        if message.inbox:
+            self.post_message(LogsArrived(message.inbox))
 
     def on_hub_failed(self, message: HubFailed) -> None:
         self._hub_error = message.message
@@ -116,6 +185,8 @@ class RoomScreen(Screen[None]):
         train = state.train
         self.query_one(TrainBar).show(train)
         self.query_one(BlockerBanner).show(train)
+        self.query_one(AlertBanner).show(state.alerts)
+        self.query_one(LogPanel).show(state)
         checklist = self.query_one(Checklist)
         had_train = self.has_class("-train")
         self.set_class(train is not None, "-train")
@@ -160,6 +231,8 @@ class RoomScreen(Screen[None]):
             return self.token_role != Role.VISITOR
         if action == "leave_note":
             return isinstance(self.focused, Input)
+        if action == "logs" and parameters == ("follow",):
+            return not self.query_one(LogView).following
         if action in ("train", "explain"):
             allowed = self.desk.refusal(str(parameters[0])) is None
             return allowed if action == "train" else not allowed
@@ -215,3 +288,54 @@ class RoomScreen(Screen[None]):
         timeline.utc = not timeline.utc
         self.query_one(Checklist).set_zone(timeline.zone)
         self.query_one(BlockerBanner).set_zone(timeline.zone)
+        self.query_one(AlertBanner).set_zone(timeline.zone)
+        self.query_one(LogPanel).set_zone(timeline.zone)
+
+    # --- logs --------------------------------------------------------------------------------
+
+    def action_logs(self, what: str) -> None:
+        """One of the log panel's acts: search, follow, level, source or zoom."""
+        panel = self.query_one(LogPanel)
+        if what == "search":
+            panel.open_search()
+        elif what == "follow":
+            panel.follow()
+        elif what == "level":
+            panel.cycle_level()
+        elif what == "source":
+            panel.cycle_source()
+        elif what == "zoom":
+            zoomed = not self.has_class("-logs-zoomed")
+            self.set_class(zoomed, "-logs-zoomed")
+            panel.zoomed = zoomed
+            if zoomed and (self.focused is None or panel not in self.focused.ancestors):
+                panel.view.focus()
+
+    def log_commands(self) -> Iterator[SystemCommand]:
+        """The log panel's acts for the command palette, one per source to show."""
+        panel = self.query_one(LogPanel)
+        yield SystemCommand(
+            "Logs: search", "Search the log lines", partial(self.action_logs, "search")
+        )
+        yield SystemCommand(
+            "Logs: follow", "Follow the newest log line again", partial(self.action_logs, "follow")
+        )
+        yield SystemCommand(
+            "Logs: cycle the level filter",
+            "Every level, warnings and errors, errors only",
+            partial(self.action_logs, "level"),
+        )
+        yield SystemCommand(
+            "Logs: zoom in or out",
+            "Give the logs the whole body, or share it",
+            partial(self.action_logs, "zoom"),
+        )
+        yield SystemCommand(
+            "Logs: every source", "Show the lines of every source", partial(panel.pick_source, None)
+        )
+        for source in panel.sources:
+            yield SystemCommand(
+                f"Logs: only {source}",
+                f"Show only the lines of {source}",
+                partial(panel.pick_source, source),
+            )

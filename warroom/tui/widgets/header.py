@@ -94,7 +94,7 @@ class RoomHeader(Horizontal):
         if not self.me:
             text = ""  # not joined yet: whether the seat is taken is not known
         elif holder is None:
-            text = "seat: empty"
+            text = "NO CONDUCTOR · seat empty"
         else:
             text = "seat: you" if holder == self.me else f"seat: {holder}"
         label.update(text)
