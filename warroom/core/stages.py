@@ -19,6 +19,15 @@ _EXPECT = {"expect": Field(str, required=False, max_len=32)}
 _OVERRIDE = {"override": Field(str, required=False, max_len=500), **_EXPECT}
 
 
+def _steady_train(state: RoomState, cmd: Command) -> Train | Reject:
+    """The running train, unless the sender's view of its stage is stale."""
+    train = running_train(state)
+    if isinstance(train, Reject):
+        return train
+    stale = _moved_on(train, cmd)
+    return train if stale is None else stale
+
+
 def _moved_on(train: Train, cmd: Command) -> Reject | None:
     expect = cmd.args.get("expect")
     if expect is not None and expect != train.stage:
@@ -85,11 +94,9 @@ def _open(state: RoomState, actor: Actor, cmd: Command) -> Sequence[Event] | Rej
 
 @op("promote", CONDUCTOR_ONLY, _OVERRIDE, summary="promote the next stage")
 def _promote(state: RoomState, actor: Actor, cmd: Command) -> Sequence[Event] | Reject:
-    train = running_train(state)
+    train = _steady_train(state, cmd)
     if isinstance(train, Reject):
         return train
-    if (stale := _moved_on(train, cmd)) is not None:
-        return stale
     if train.rollback == "full":
         return Reject(
             Code.CONFLICT, "the train was fully rolled back; abandon it, then open a new run"
@@ -120,12 +127,10 @@ def _promote(state: RoomState, actor: Actor, cmd: Command) -> Sequence[Event] | 
     summary="roll back the last promoted stage (partial) or every stage (full)",
 )
 def _rollback(state: RoomState, actor: Actor, cmd: Command) -> Sequence[Event] | Reject:
-    train = running_train(state)
+    train = _steady_train(state, cmd)
     if isinstance(train, Reject):
         return train
     scope = cmd.args["scope"]
-    if (stale := _moved_on(train, cmd)) is not None:
-        return stale
     if train.rollback == "full":
         return Reject(Code.CONFLICT, "every stage is already rolled back")
     if scope == "partial" and train.current == 0:
@@ -148,11 +153,9 @@ def _rollback(state: RoomState, actor: Actor, cmd: Command) -> Sequence[Event] |
 
 @op("finish_train", CONDUCTOR_ONLY, _OVERRIDE, summary="mark the train done")
 def _finish(state: RoomState, actor: Actor, cmd: Command) -> Sequence[Event] | Reject:
-    train = running_train(state)
+    train = _steady_train(state, cmd)
     if isinstance(train, Reject):
         return train
-    if (stale := _moved_on(train, cmd)) is not None:
-        return stale
     if train.rollback == "full":
         return Reject(Code.CONFLICT, "the train was fully rolled back; abandon it instead")
     if train.current + 1 < len(train.stages):
