@@ -54,7 +54,8 @@ def test_the_panel_line_for_a_queued_berlin_engineer_as_new_york_sees_it() -> No
     assert text.splitlines() == [
         "1. bea  Europe/Berlin 07:00",
         "   shift 09:00–17:00 there",
-        "   04:00–12:00 mine · 08:00–16:00 UTC",
+        "   = 04:00–12:00 yours",
+        "   = 08:00–16:00 UTC",
         "   after standup",
     ]
 

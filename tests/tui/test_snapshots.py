@@ -44,15 +44,21 @@ def test_visitor_screen(snap_compare: Any) -> None:
     assert snap_compare(app, terminal_size=SIZE, run_before=feed)
 
 
-def train_app(me: str, role: str, tz: str = "UTC") -> tuple[WarroomApp, Any]:
-    """An app fed the MediaWiki train in group1, held by a blocker (see train_fixture)."""
+def train_app(
+    me: str, role: str, tz: str = "UTC", *, voting: bool = False
+) -> tuple[WarroomApp, Any]:
+    """An app fed the MediaWiki train in group1, held by a blocker (see train_fixture);
+    `voting`: then with a rollback vote open and two people queued for the seat."""
     app = WarroomApp(
         train_fixture.URL, "unused", tz, clock=lambda: train_fixture.NOW, connect=False
     )
 
     async def feed(pilot: Pilot[None]) -> None:
         screen = app.room_screen
-        state, events = train_fixture.train_state(), train_fixture.train_events()
+        if voting:
+            state, events = train_fixture.vote_state(), train_fixture.vote_events()
+        else:
+            state, events = train_fixture.train_state(), train_fixture.train_events()
         screen.post_message(RoomSynced(state, events, me, role))
         screen.post_message(ConnectionChanged(Status.LIVE))
         await pilot.pause()
@@ -124,3 +130,8 @@ def test_logs_zoomed_errors_only_with_a_search(snap_compare: Any) -> None:
     keys = ("l", "e", "e", "slash", *"database", "enter")
     app, feed = logs_app((100, 30), keys)
     assert snap_compare(app, terminal_size=(100, 30), run_before=feed)
+
+
+def test_a_rollback_vote_open_and_the_hand_off_queue(snap_compare: Any) -> None:
+    app, feed = train_app("ana", "conductor", voting=True)
+    assert snap_compare(app, terminal_size=SIZE, run_before=feed)

@@ -108,6 +108,10 @@ async def test_help_lists_the_conductor_keys_the_footer_leaves_out() -> None:
         assert listed["Add an item to the selected stage"] == "+ / insert"
         text = screen_text(app)
         assert "Leave the room and quit" in text and "Abandon the train, with a reason" in text
+        # The vote's keys, with no vote open, are listed apart: not now, but they exist.
+        later = dict((what, key) for key, what in app.screen.later)
+        assert later["Vote yes on the open vote (confirmed)"] == "y"
+        assert "Call a rollback vote" in listed and "Call a rollback vote" not in later
 
 
 async def test_palette_offers_every_train_act() -> None:

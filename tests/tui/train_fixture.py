@@ -89,3 +89,27 @@ def train_events() -> list[tuple[int, Event]]:
 def train_state(room: str = "train-42") -> RoomState:
     """The state those events leave behind."""
     return _run(room).state
+
+
+def _vote_run(room: str) -> _Run:
+    # The blocker's fatals lead raj to call a partial rollback; bob is for it, ana not yet.
+    # Meanwhile raj and bob queued for the seat, for the hand-off from ana (UTC).
+    run = _run(room)
+    run.do(81, BOB, "queue_join", tz="Europe/Berlin", start="14:00", end="22:00", note="evening")
+    run.do(81, RAJ, "queue_join", tz="Asia/Kolkata", start="09:30", end="18:30")
+    run.do(
+        82, RAJ, "call_vote", proposal="partial", reason="fatals on Special:Search", ref="T12345"
+    )
+    run.do(83, RAJ, "ballot", vote="v1", choice="yes", comment="group1 is hurting users")
+    run.do(84, BOB, "ballot", vote="v1", choice="no", comment="a fix is 5 minutes out")
+    return run
+
+
+def vote_events() -> list[tuple[int, Event]]:
+    """The morning, then two people queued for the seat and a rollback vote under way."""
+    return _vote_run("train-42").events
+
+
+def vote_state(room: str = "train-42") -> RoomState:
+    """The state those events leave behind."""
+    return _vote_run(room).state

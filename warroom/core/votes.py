@@ -175,7 +175,7 @@ def _ballot(state: RoomState, actor: Actor, cmd: Command) -> Sequence[Event] | R
     if isinstance(vote, Reject):
         return vote
     if cmd.args.get("vote", vote.id) != vote.id:
-        return Reject(Code.CONFLICT, f"vote {cmd.args['vote']} is closed; {vote.id} is open")
+        return Reject(Code.CONFLICT, f"{cmd.args['vote']} is not the open vote; {vote.id} is")
     if actor.name not in vote.electorate:
         return Reject(Code.FORBIDDEN, f"{actor.name} is not in the electorate of {vote.id}")
     yes = cmd.args["choice"] == "yes"

@@ -38,6 +38,7 @@ from warroom.tui.messages import (
 )
 from warroom.tui.screens.help import HelpScreen
 from warroom.tui.screens.room import RoomScreen
+from warroom.tui.seatdesk import SEAT_ACTIONS
 
 
 class WarroomApp(App[None]):
@@ -122,22 +123,31 @@ class WarroomApp(App[None]):
         return answer
 
     def action_help(self) -> None:
-        """Show every key that works here."""
+        """Show every key that works here, then the acts whose moment or role has not come."""
         if isinstance(self.screen, HelpScreen):
             return
         # The screen's keys left out of the footer for room count too (the app's own hidden
-        # ones are in ALWAYS); an action's several keys share one line.
+        # ones are in ALWAYS); an action's several keys share one line. The app's own keys
+        # (quit, help) come first, so they never scroll out of sight below a long list.
         keys: dict[str, tuple[list[str], str]] = {}
-        for active in self.screen.active_bindings.values():
-            binding = active.binding
-            hidden_here = active.node is not self and bool(binding.tooltip)
+        active = sorted(self.screen.active_bindings.values(), key=lambda a: a.node is not self)
+        for bound in active:
+            binding = bound.binding
+            hidden_here = bound.node is not self and bool(binding.tooltip)
             if not binding.description or not (binding.show or hidden_here):
                 continue
             shown, _ = keys.setdefault(binding.action, ([], binding.tooltip or binding.description))
             display = self.get_key_display(binding)
             if display not in shown:
                 shown.append(display)
-        self.push_screen(HelpScreen([(" / ".join(k), what) for k, what in keys.values()]))
+        later = []
+        for kind, table in (("train", ACTIONS), ("seat", SEAT_ACTIONS)):
+            for act in table:
+                if f"{kind}('{act.name}')" not in keys:
+                    shown_key = act.key_display or act.keys.split(",")[0]
+                    later.append((self.get_key_display(Binding(shown_key, "")), act.help))
+        now = [(" / ".join(k), what) for k, what in keys.values()]
+        self.push_screen(HelpScreen(now, later))
 
     async def action_quit(self) -> None:
         """Leave the room cleanly, so the others see us go at once."""
@@ -157,4 +167,8 @@ class WarroomApp(App[None]):
             # Everyone sees every act; doing one they may not explains why, as the keys do.
             yield SystemCommand(
                 action.title, action.help, partial(room.run_train_action, action.name)
+            )
+        for action in SEAT_ACTIONS:
+            yield SystemCommand(
+                action.title, action.help, partial(room.run_seat_action, action.name)
             )

@@ -29,7 +29,7 @@ SEAT_ACTIONS: tuple[TrainAction, ...] = (
     TrainAction(
         "execute",
         "E",
-        "Execute rollback",
+        "Execute",
         "Execute the approved rollback",
         "Carry out the rollback the room voted for (confirmed)",
         "roll back",
@@ -139,7 +139,7 @@ class SeatDesk:
             return f"Visitors are read-only: you can watch, but not {action.verb}."
         vote, train = state.vote, state.train
         situation = {
-            "call_vote": "No train is running." if train is None or train.finished else None,
+            "call_vote": self._call_refusal(),
             "yes": self._ballot_refusal(),
             "no": self._ballot_refusal(),
             "cancel_vote": None if vote is not None and vote.open else "No vote is open.",
@@ -157,6 +157,14 @@ class SeatDesk:
         if refused is not None:
             holder = state.conductor or "nobody"
             return f"Only the conductor may {action.verb} ({holder} holds the seat)."
+        return None
+
+    def _call_refusal(self) -> str | None:
+        train, vote = self.state.train, self.state.vote
+        if train is None or train.finished:
+            return "No train is running."
+        if vote is not None and vote.open:
+            return f"Vote {vote.id} is open: one vote at a time (y / x to vote on it)."
         return None
 
     def _ballot_refusal(self) -> str | None:

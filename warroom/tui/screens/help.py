@@ -43,13 +43,19 @@ class HelpScreen(ModalScreen[None]):
         Binding("escape,question_mark,q", "dismiss", "Close", key_display="esc"),
     ]
 
-    def __init__(self, keys: list[tuple[str, str]]) -> None:
+    def __init__(
+        self, keys: list[tuple[str, str]], later: list[tuple[str, str]] | None = None
+    ) -> None:
+        """`keys` work now; `later` are acts that do not apply now or not to my role."""
         super().__init__()
         self.keys = keys
+        self.later = later or []
 
     def compose(self) -> ComposeResult:
+        rows = [*self.keys, *ALWAYS, *self.later]
+        width = max(len(key) for key, _ in rows)  # both tables' keys in one column
         table = Table.grid(padding=(0, 2))
-        table.add_column(style="bold", no_wrap=True)
+        table.add_column(style="bold", no_wrap=True, min_width=width)
         table.add_column()
         seen = set()
         for key, what in [*self.keys, *ALWAYS]:
@@ -60,5 +66,16 @@ class HelpScreen(ModalScreen[None]):
             dialog.border_title = "Keys"
             dialog.border_subtitle = "esc closes"
             yield Static(table, id="help-keys")
+            if self.later:
+                yield Static(
+                    "Not now, or not for your role (pressed anyway, they say why):",
+                    id="help-later-title",
+                )
+                later = Table.grid(padding=(0, 2))
+                later.add_column(style="bold", no_wrap=True, min_width=width)
+                later.add_column()
+                for key, what in self.later:
+                    later.add_row(key, what)
+                yield Static(later, id="help-later")
             yield Static(Text(LEGEND), id="help-legend")
             yield Static(Text(ROLES), id="help-roles")

@@ -1,9 +1,10 @@
 """The room screen: header, train bar, blockers and alerts, checklist, timeline, roster, logs.
 
-The checklist and the timeline share `#main`; the roster sits in `#side`; the log panel runs
-the full width under them, where long lines fit, and `l` gives it the whole body (and back).
-Later panels (hand-off queue, vote, changes going out) join those columns.
-The train's keys are made from `warroom.tui.actions` and carried out by `TrainDesk`.
+The checklist and the timeline share `#main`; the vote, the hand-off and the roster sit in
+`#side` (the first two only while they have something to say); the log panel runs the full
+width under them, where long lines fit, and `l` gives it the whole body (and back).
+The train's keys are made from `warroom.tui.actions` and carried out by `TrainDesk`; the vote
+and seat keys come from `warroom.tui.seatdesk` and are carried out by `SeatDesk`.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input
 
 from warroom.client import Answer, Status
-from warroom.core import Role, RoomState
+from warroom.core import Event, Role, RoomState, describe
 from warroom.core.stages import gates
 from warroom.tui.actions import train_bindings
 from warroom.tui.desk import TrainDesk
@@ -32,9 +33,11 @@ from warroom.tui.messages import (
     RoomSynced,
 )
 from warroom.tui.screens.gate import GateScreen
+from warroom.tui.seatdesk import SeatDesk, seat_bindings
 from warroom.tui.widgets.alert_banner import AlertBanner
 from warroom.tui.widgets.blocker_banner import BlockerBanner
 from warroom.tui.widgets.checklist import Checklist
+from warroom.tui.widgets.handoff_panel import HandoffPanel
 from warroom.tui.widgets.header import RoomHeader
 from warroom.tui.widgets.log_panel import LogPanel
 from warroom.tui.widgets.log_view import LogView
@@ -42,10 +45,12 @@ from warroom.tui.widgets.note_bar import VISITOR_BANNER, NoteBar
 from warroom.tui.widgets.roster import Roster
 from warroom.tui.widgets.timeline import Timeline
 from warroom.tui.widgets.train_bar import TrainBar
+from warroom.tui.widgets.vote_panel import VotePanel
 
 Sender = Callable[[str, Mapping[str, Any]], Awaitable[Answer | None]]
 ALERT_TIMEOUT = 30.0  # seconds an alert's toast stays; the banner keeps it longer
 LOG_HELPING = 1500  # log lines taken in at once (about 5 ms of work)
+VOTE_TIMEOUT = 20.0  # seconds a vote's toast stays; the panel keeps it
 
 
 class RoomScreen(Screen[None]):
@@ -56,11 +61,13 @@ class RoomScreen(Screen[None]):
     AUTO_FOCUS = "#timeline"
     BINDINGS = [
         *train_bindings(),
+        *seat_bindings(),
         Binding("n", "note", "Note", tooltip="Write a note for the timeline"),
         Binding(
             "t",
             "toggle_times",
             "UTC/local",
+            show=False,  # the timeline's subtitle shows it: the footer has no room to spare
             tooltip="Show the timeline's times in UTC or in your zone",
         ),
         Binding("escape", "leave_note", "Back", tooltip="Leave the note input for the timeline"),
@@ -113,6 +120,7 @@ class RoomScreen(Screen[None]):
         self.state = RoomState(room=room)
         self._hub_error = ""
         self.desk = TrainDesk(self, lambda: self.query_one(Checklist), send)
+        self.seats = SeatDesk(self, send)
 
     def compose(self) -> ComposeResult:
         yield RoomHeader(self.room, id="header")
@@ -124,6 +132,8 @@ class RoomScreen(Screen[None]):
                 yield Checklist(self.tz, id="checklist")
                 yield Timeline(self.tz, id="timeline")
             with Vertical(id="side"):
+                yield VotePanel(self.clock, id="vote")
+                yield HandoffPanel(self.tz, self.clock, id="handoff")
                 yield Roster(self.tz, self.clock, id="roster")
         yield LogPanel(self.tz, self.clock, id="logs")
         yield NoteBar(id="note-bar")
@@ -154,14 +164,37 @@ class RoomScreen(Screen[None]):
         self._show(message.state)
         self.query_one(Timeline).add(message.events)
         for _seq, event in message.events:
-            if event.kind == "alert_raised":
-                # Everyone is told at once; the banner and the timeline keep it after the toast.
-                self.notify(
-                    event.data["text"],
-                    title=f"ALERT · {event.data['source'] or 'the room'}",
-                    severity="error",
-                    timeout=ALERT_TIMEOUT,
-                )
+            self._announce(event)
+
+    def _announce(self, event: Event) -> None:
+        # Everyone is told at once, whichever panel has the focus; the banners, the panels
+        # and the timeline keep it after the toast.
+        if event.kind == "alert_raised":
+            self.notify(
+                event.data["text"],
+                title=f"ALERT · {event.data['source'] or 'the room'}",
+                severity="error",
+                timeout=ALERT_TIMEOUT,
+            )
+        elif event.kind in ("vote_opened", "vote_closed"):
+            # A vote is the room's hard call: the bell reaches whoever looks at another window.
+            self.app.bell()
+            opened = event.kind == "vote_opened"
+            self.notify(
+                describe(event),
+                title=f"Vote {event.data['vote']} "
+                + ("opened: y yes · x no" if opened else "closed"),
+                severity="warning" if opened else "information",
+                timeout=VOTE_TIMEOUT,
+            )
+        elif event.kind == "seat_offered" and event.data["to"] == self.me:
+            self.app.bell()
+            if self.app.screen is self:
+                self.run_seat_action("answer")
+            else:
+                self.notify(f"{event.actor} offers you the conductor seat: o answers.")
+        elif event.kind in ("seat_accepted", "seat_vacated", "seat_taken"):
+            self.notify(describe(event), title="The conductor seat")
 
     def on_logs_arrived(self, message: LogsArrived) -> None:
         # A few milliseconds of lines at a time: a key pressed meanwhile is handled between
@@ -182,6 +215,10 @@ class RoomScreen(Screen[None]):
         header.seat = state.conductor
         header.role = self._acting_role(state)
         self.query_one(Roster).state = state
+        seated = bool(self.me) and state.conductor == self.me
+        self.query_one(VotePanel).show(state, self.me, conductor=seated)
+        may_take = self.seats.refusal("take") is None
+        self.query_one(HandoffPanel).show(state, self.me, may_take=may_take)
         train = state.train
         self.query_one(TrainBar).show(train)
         self.query_one(BlockerBanner).show(train)
@@ -236,6 +273,9 @@ class RoomScreen(Screen[None]):
         if action in ("train", "explain"):
             allowed = self.desk.refusal(str(parameters[0])) is None
             return allowed if action == "train" else not allowed
+        if action in ("seat", "seat_explain"):
+            allowed = self.seats.refusal(str(parameters[0])) is None
+            return allowed if action == "seat" else not allowed
         return True
 
     def action_train(self, name: str) -> None:
@@ -248,14 +288,29 @@ class RoomScreen(Screen[None]):
 
     def run_train_action(self, name: str) -> None:
         """Start act `name` (from a key or the palette); it may ask in a dialog first."""
+        self._act(self.desk.run, name)
+
+    def action_seat(self, name: str) -> None:
+        """Do one of the vote and seat acts (see `warroom.tui.seatdesk`)."""
+        self.run_seat_action(name)
+
+    def action_seat_explain(self, name: str) -> None:
+        """Say why a vote or seat key does nothing for me now."""
+        self.seats.explain(name)
+
+    def run_seat_action(self, name: str) -> None:
+        """Start vote or seat act `name` (from a key, the palette or an offer arriving)."""
+        self._act(self.seats.run, name)
+
+    def _act(self, run: Callable[[str], Awaitable[None]], name: str) -> None:
         if self.app.screen is not self:
             return  # a dialog is already open: one question at a time
-        self._train_worker(name)
+        self._act_worker(run, name)
 
     @work(group="train", exit_on_error=False)
-    async def _train_worker(self, name: str) -> None:
+    async def _act_worker(self, run: Callable[[str], Awaitable[None]], name: str) -> None:
         try:
-            await self.desk.run(name)
+            await run(name)
         except Exception as exc:
             # A bug behind one key must not take the room down mid-train; it must not hide.
             self.notify(f"{type(exc).__name__}: {exc}", title=f"Bug: {name}", severity="error")

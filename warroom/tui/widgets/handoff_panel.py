@@ -29,7 +29,11 @@ def entry_text(entry: QueueEntry, place: int, viewer_tz: str, now: float, me: st
     out.append(f"   shift {entry.shift_start}–{entry.shift_end} there\n")
     mine = span_in(window, viewer_tz, now)
     utc = span_in(window, "UTC", now)
-    out.append(f"   {mine} mine · {utc} UTC\n", "dim" if viewer_tz == "UTC" else "")
+    # One line per clock, as the side column is narrow; one line when they agree.
+    if mine == utc:
+        out.append(f"   = {utc} UTC (yours)\n", "dim")
+    else:
+        out.append(f"   = {mine} yours\n   = {utc} UTC\n", "dim")
     if entry.note:
         out.append(f"   {entry.note}\n", "italic")
     return out
@@ -59,10 +63,13 @@ def handoff_text(state: RoomState, me: str, viewer_tz: str, now: float, *, may_t
         out.append(f" · lapses in {countdown(offer.expires - now)}\n")
         if offer.to == me:
             out.append("o answers the offer\n", "bold")
+    # The countdown before the entries: in a short terminal the panel is cut from the bottom.
+    if state.queue:
+        out.append(next_handoff(state, now) + "\n", "bold")
     for place, entry in enumerate(state.queue, 1):
         out.append_text(entry_text(entry, place, viewer_tz, now, me))
     if state.queue:
-        out.append(next_handoff(state, now), "bold")
+        out.rstrip()
     elif state.conductor is not None and offer is None:
         out.append("nobody queued · h queues you", "dim")
     return out
@@ -70,21 +77,6 @@ def handoff_text(state: RoomState, me: str, viewer_tz: str, now: float, *, may_t
 
 class HandoffPanel(Static):
     """Shows the seat's hand-off; hidden while there is nothing to hand off."""
-
-    DEFAULT_CSS = """
-    HandoffPanel {
-        display: none;
-        height: auto;
-        max-height: 50%;
-        border: round $primary 60%;
-        border-title-color: $text-primary;
-        border-subtitle-color: $text-muted;
-        padding: 0 1;
-        background: $surface;
-    }
-    HandoffPanel.-shown { display: block; }
-    HandoffPanel.-vacant { border: round $error; border-title-color: $text-error; }
-    """
 
     def __init__(
         self, viewer_tz: str, clock: Callable[[], float], *, id: str | None = None

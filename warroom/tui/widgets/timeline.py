@@ -107,11 +107,11 @@ class Timeline(ScrollView, can_focus=True):
         self._resized()
 
     def watch_utc(self) -> None:
-        self.border_subtitle = f"times in {self.zone}"
+        self.border_subtitle = f"times in {self.zone} · t switches"
         self._render_all()
 
     def on_mount(self) -> None:
-        self.border_subtitle = f"times in {self.zone}"
+        self.border_subtitle = f"times in {self.zone} · t switches"
         # Anchored, the view stays on the newest line through writes and resizes; scrolling up
         # releases it, and scrolling back to the end (End) anchors it again.
         self.anchor()

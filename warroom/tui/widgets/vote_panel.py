@@ -40,69 +40,65 @@ def tally_bar(vote: Vote, width: int = BAR) -> Text:
     return bar
 
 
-def vote_text(vote: Vote, now: float, *, conductor: bool, approved: str) -> Text:
-    """The panel's content for `vote` at `now`."""
+def vote_text(vote: Vote, now: float, *, me: str, conductor: bool, approved: str) -> Text:
+    """The panel's content for `vote` at `now`, as `me` sees it.
+
+    The state of the vote (the countdown, or the outcome) comes right after the proposal and
+    the ballots come last: in a short terminal the panel is cut from the bottom.
+    """
     yes, no = vote.tally()
     out = Text()
     out.append(f"{WORDS[vote.proposal]}\n", "bold")
-    out.append(vote.reason)
-    if vote.ref:
-        out.append(f" ({vote.ref})", "dim")
-    out.append(f"\ncalled by {vote.called_by}\n", "dim")
-    out.append_text(tally_bar(vote))
-    out.append(f"\n{yes} yes · {no} no · {vote.needed} needed of {len(vote.electorate)}\n")
-    for name in sorted(vote.electorate | set(vote.ballots)):
-        ballot = vote.ballots.get(name)
-        if ballot is None:
-            out.append(f"  · {name}\n", "dim")
-            continue
-        out.append(f"  {'✔' if ballot.yes else '✖'} {name}", "green" if ballot.yes else "red")
-        out.append(f" — {ballot.comment}\n" if ballot.comment else "\n", "italic")
     if vote.open:
         left = vote.deadline - now
         out.append(f"closes in {countdown(left)}", "bold yellow" if left < 60 else "bold")
-        out.append("   y yes · x no", "dim")
+        if me in vote.electorate:
+            mine = vote.ballots.get(me)
+            voted = "" if mine is None else f"you: {'yes' if mine.yes else 'no'} · "
+            out.append(f"  {voted}y yes · x no", "dim")
     else:
         style = "bold green" if vote.outcome == "passed" else "bold red"
         out.append(vote.outcome.upper(), style)
         if vote.close_reason:
             out.append(f" — {vote.close_reason}", "dim")
-        if approved:
-            out.append("\nROLLBACK APPROVED", "bold reverse yellow")
-            out.append(" — E executes it" if conductor else " — the conductor executes it")
+    if approved:
+        out.append("\nROLLBACK APPROVED", "bold reverse yellow")
+        out.append("\nE executes it" if conductor else "\nthe conductor executes it")
+    out.append("\n")
+    out.append_text(tally_bar(vote))
+    out.append(f"\n{yes} yes · {no} no · {vote.needed} needed of {len(vote.electorate)}\n")
+    out.append(vote.reason)
+    if vote.ref:
+        out.append(f" ({vote.ref})", "dim")
+    out.append(f"\ncalled by {vote.called_by}", "dim")
+    for name in sorted(vote.electorate | set(vote.ballots)):
+        ballot = vote.ballots.get(name)
+        if ballot is None:
+            out.append(f"\n  · {name}  not voted", "dim")
+            continue
+        out.append(f"\n  {'✔' if ballot.yes else '✖'} {name}", "green" if ballot.yes else "red")
+        if ballot.comment:
+            out.append(f" — {ballot.comment}", "italic")
     return out
 
 
 class VotePanel(Static):
     """Shows the room's vote; `show` it every state; it ticks its countdown itself."""
 
-    DEFAULT_CSS = """
-    VotePanel {
-        display: none;
-        height: auto;
-        border: round $warning 60%;
-        border-title-color: $text-warning;
-        border-subtitle-color: $text-muted;
-        padding: 0 1;
-        background: $surface;
-    }
-    VotePanel.-open, VotePanel.-approved { display: block; border: round $warning; }
-    VotePanel.-closed { display: block; }
-    """
-
     def __init__(self, clock: Callable[[], float], *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.clock = clock
         self.vote: Vote | None = None
         self.conductor = False
+        self.me = ""
         self.approved = ""
         self._ticker: Timer | None = None
 
-    def show(self, state: RoomState, *, conductor: bool) -> None:
+    def show(self, state: RoomState, me: str, *, conductor: bool) -> None:
         """Take the room's vote; `conductor`: whether I would carry out an approved one."""
         vote = state.vote
         train = state.train
-        self.vote, self.conductor = vote, conductor
+        self.vote, self.me, self.conductor = vote, me, conductor
         self.approved = train.approved if train is not None and not train.finished else ""
         if vote is not None and vote.executed:
             vote = self.vote = None
@@ -125,5 +121,11 @@ class VotePanel(Static):
     def _render_vote(self) -> None:
         if self.vote is not None:
             self.update(
-                vote_text(self.vote, self.clock(), conductor=self.conductor, approved=self.approved)
+                vote_text(
+                    self.vote,
+                    self.clock(),
+                    me=self.me,
+                    conductor=self.conductor,
+                    approved=self.approved,
+                )
             )
