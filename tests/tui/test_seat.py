@@ -7,6 +7,7 @@ from textual.pilot import Pilot
 from tests.conftest import Minter
 from tests.tui.helpers import notifications, region_text, screen_text, timeline_texts, until
 from tests.tui.test_train import joined, ok, open_train, synced, tick_stage
+from tests.unit.train_helpers import runbook_data
 from warroom.hubproc import HubProcess
 from warroom.tui.app import WarroomApp
 from warroom.tui.screens.form import FormScreen
@@ -129,7 +130,9 @@ async def test_an_offer_shows_the_summary_and_accepting_moves_the_seat(
         await until(vic_pilot, lambda: "1. nia" in screen_text(vic), "the queue on vic's screen")
         handoff = "\n".join(region_text(vic, "#handoff"))
         assert "America/New_York" in handoff and "shift 08:00–16:00 there" in handoff
-        assert "UTC" in handoff and "next hand-off" in handoff or "shift is on now" in handoff
+        assert "UTC" in handoff and (
+            "hand-off to nia in" in handoff or "shift is on now" in handoff
+        )
 
         # A visitor cannot queue; the key says why.
         await vic_pilot.press("h")
@@ -188,3 +191,25 @@ async def test_a_declined_offer_leaves_the_seat_and_the_queue(
         await until(pilot, lambda: said(ana, "nia declined the conductor seat"), "the decline")
         assert ana.client.state.conductor == "ana"
         assert [e.name for e in ana.client.state.queue] == ["nia"]
+
+
+async def test_a_dropped_conductor_leaves_no_conductor_and_t_takes_the_seat(
+    hub_process: HubProcess, mint_token: Minter
+) -> None:
+    book = runbook_data()
+    book["rules"]["handoff_grace"] = 5  # the least a runbook may set
+    async with joined(hub_process, mint_token("raj"), "Asia/Kolkata") as (raj, raj_pilot):
+        async with joined(hub_process, mint_token("ana", "conductor")) as (ana, pilot):
+            await ok(ana, "open_train", runbook=book, version="1.44.0-wmf.5")
+            await until(raj_pilot, lambda: synced(ana, raj), "raj to see the train")
+            assert "T" not in screen_text(raj).splitlines()[-1].split()  # the seat is held
+            await raj_pilot.press("T")
+            await until(raj_pilot, lambda: toasted(raj, "ana holds the seat"), "the refusal")
+            await ana.client.close()  # ana's laptop dies: she is gone, not handing off
+        await until(raj_pilot, lambda: "NO CONDUCTOR" in screen_text(raj), "no conductor")
+        panel = "\n".join(region_text(raj, "#handoff"))
+        assert "T takes the seat" in panel
+        await raj_pilot.press("T")
+        await until(raj_pilot, lambda: raj.client.state.conductor == "raj", "raj in the seat")
+        await until(raj_pilot, lambda: "seat: you" in screen_text(raj), "the header")
+        assert "NO CONDUCTOR" not in screen_text(raj)

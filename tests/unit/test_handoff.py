@@ -45,6 +45,9 @@ def test_offer_to_the_next_in_queue_and_accept_moves_the_seat_atomically() -> No
     assert room.state.offer is not None and room.state.offer.to == "bea"
     lines = summary(room.state)
     assert lines[0].startswith("Train 1.44.0-wmf.5 at prep")
+    assert lines[1].startswith("2 required items unticked in prep: ")
+    # What is absent is said too: the incoming conductor should not have to wonder.
+    assert lines[2:5] == ["No open blockers", "No vote open", "No alerts"]
     assert lines[-1] == "Note from ana: group1 is clean; watch the fatals dashboard"
     assert room.refused(RAJ, "accept_seat").code is Code.CONFLICT  # not offered to raj
     events = room.ok(BEA, "accept_seat")

@@ -15,6 +15,7 @@ from warroom.core.model import Actor, Code, Command, Event, Reject, Role, RoomSt
 from warroom.core.registry import ACTORS, CONDUCTOR_ONLY, EVERYONE, applies, op
 from warroom.core.runbook import Rules
 from warroom.core.schema import Field
+from warroom.core.votes import WORDS
 
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 _TZ = re.compile(r"^[A-Za-z_]+(/[A-Za-z0-9_+-]+){0,2}$|^UTC$")
@@ -211,20 +212,34 @@ def summary(state: RoomState) -> list[str]:
     else:
         lines.append(f"Train {train.version} at {train.stage} ({train.label()})")
         left = [i.text for i in train.stage_items(train.stage) if i.required and not i.done]
-        lines.append(
-            f"{len(left)} required item(s) unticked in {train.stage}"
-            + (": " + "; ".join(left) if left else "")
-        )
-        for b in train.open_blockers():
+        if left:
+            items = "item" if len(left) == 1 else "items"
+            lines.append(
+                f"{len(left)} required {items} unticked in {train.stage}: " + "; ".join(left)
+            )
+        else:
+            lines.append(f"Every required item of {train.stage} is ticked")
+        blockers = train.open_blockers()
+        for b in blockers:
             lines.append(f"Open blocker {b.link or b.id}: {b.reason} (raised by {b.raised_by})")
-    if state.vote is not None and state.vote.open:
-        yes, no = state.vote.tally()
+        if not blockers:
+            lines.append("No open blockers")
+        if train.approved:
+            lines.append(f"A {train.approved} rollback is approved by vote and not yet executed")
+    # Said even when absent: the incoming conductor should not have to wonder.
+    vote = state.vote
+    if vote is not None and vote.open:
+        yes, no = vote.tally()
         lines.append(
-            f"Vote {state.vote.id} open: {state.vote.proposal} — {state.vote.reason} "
-            f"({yes} yes, {no} no, {state.vote.needed} needed)"
+            f"Vote {vote.id} open, to {WORDS[vote.proposal]}: {vote.reason} "
+            f"({yes} yes, {no} no, {vote.needed} needed)"
         )
+    else:
+        lines.append("No vote open")
     for alert in state.alerts[-3:]:
         lines.append(f"Alert: {alert.text}")
+    if not state.alerts:
+        lines.append("No alerts")
     if state.offer is not None and state.offer.note:
         lines.append(f"Note from {state.offer.by}: {state.offer.note}")
     return lines

@@ -47,7 +47,7 @@ def next_handoff(state: RoomState, now: float) -> str:
     window = next_window(first.tz, first.shift_start, first.shift_end, now)
     if window.contains(now):
         return f"{first.name}'s shift is on now: hand-off due"
-    return f"next hand-off in {countdown(window.start.timestamp() - now)} ({first.name})"
+    return f"hand-off to {first.name} in {countdown(window.start.timestamp() - now)}"
 
 
 def handoff_text(state: RoomState, me: str, viewer_tz: str, now: float, *, may_take: bool) -> Text:
