@@ -162,22 +162,43 @@ _token = click.option(
 )
 
 
+_repos = click.option(
+    "--repo",
+    "repo_paths",
+    multiple=True,
+    metavar="NAME=PATH",
+    help="Where repository NAME is on this machine, for git blame (repeatable).",
+)
+
+
+def _repo_map(pairs: tuple[str, ...]) -> dict[str, str]:
+    repos: dict[str, str] = {}
+    for pair in pairs:
+        repo, sep, path = pair.partition("=")
+        if not sep or not repo or not path:
+            raise click.BadParameter(f"{pair!r} is not NAME=PATH", param_hint="--repo")
+        repos[repo] = path
+    return repos
+
+
 @main.command()
 @_url
 @_token
 @click.option("--tz", help="Your time zone, e.g. Europe/Berlin (default: this machine's).")
-def join(url: str, token: str, tz: str | None) -> None:
+@_repos
+def join(url: str, token: str, tz: str | None, repo_paths: tuple[str, ...]) -> None:
     """Join a room in the terminal UI."""
     from warroom.client import room_of
     from warroom.timezones import check_tz, local_tz
     from warroom.tui.app import WarroomApp
 
+    repos = _repo_map(repo_paths)
     try:
         room_of(url)
         zone = check_tz(tz) if tz else local_tz()
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
-    WarroomApp(url, token, zone).run()
+    WarroomApp(url, token, zone, repos=repos).run()
 
 
 @main.command(context_settings={"ignore_unknown_options": True})
@@ -328,25 +349,14 @@ def manifest(url: str, token: str, repo_path: Path, from_rev: str, to_rev: str, 
     default="-",
     help="A file holding the log line or stack trace [standard input].",
 )
-@click.option(
-    "--repo",
-    "repo_paths",
-    multiple=True,
-    metavar="NAME=PATH",
-    help="Where repository NAME is on this machine, for git blame (repeatable).",
-)
+@_repos
 def suspects(url: str, token: str, trace_file: Any, repo_paths: tuple[str, ...]) -> None:
     """Rank the manifest's commits a stack trace points at, as JSON."""
     from warroom.core.wire import state_from_wire
     from warroom.script import fetch_state
     from warroom.suspects import find_suspects, rank_authors
 
-    repos: dict[str, str] = {}
-    for pair in repo_paths:
-        repo, sep, path = pair.partition("=")
-        if not sep or not repo or not path:
-            raise click.BadParameter(f"{pair!r} is not NAME=PATH", param_hint="--repo")
-        repos[repo] = path
+    repos = _repo_map(repo_paths)
     trace = trace_file.read()
     state = state_from_wire(_run(fetch_state(url, token))["state"])
     changes = state.changes

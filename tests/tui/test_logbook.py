@@ -104,3 +104,30 @@ def test_rates_follow_the_hubs_clock_and_fade() -> None:
     assert 95 <= book.rate("sync", T0 + 70) <= 105
     assert book.rate("sync", T0 + 80) == 0.0, "ten seconds of silence later"
     assert book.rate("scap", T0 + 70) == 0.0
+
+
+def test_the_trace_of_a_line_is_its_error_line_and_frames_on_its_own_stream() -> None:
+    php = [("group1", text, STDERR) for text in PHP_FATAL]
+    lines = hub_lines(
+        [
+            ("group1", "sync ok", STDOUT),
+            php[0],
+            ("sync", "mw1301: ok", STDOUT),  # another source, in between
+            php[1],
+            ("group1", "progress 40%", STDOUT),  # the same source on stdout, in between
+            *php[2:],
+            ("group1", "PHP Warning: something else in /srv/x.php on line 3", STDERR),
+        ],
+        T0,
+    )
+    book = Logbook()
+    book.add(lines, T0)
+    head, frame = book.lines[1][SERIAL], book.lines[5][SERIAL]
+    assert book.trace_at(head) == "\n".join(PHP_FATAL)
+    assert book.trace_at(frame) == "\n".join(PHP_FATAL)  # from a frame, back to its error
+    assert book.trace_at(book.lines[0][SERIAL]) == "sync ok"  # a line in no trace, alone
+    assert book.trace_at(10_000) == ""
+    # The newest error in view above a row: the fatal, not the warning's row itself.
+    warning_row = len(book.view) - 1
+    assert book.last_error_row(warning_row) == 1
+    assert book.last_error_row(1) is None

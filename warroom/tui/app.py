@@ -58,11 +58,13 @@ class WarroomApp(App[None]):
         *,
         clock: Callable[[], float] = time.time,
         connect: bool = True,
+        repos: Mapping[str, str] | None = None,
     ) -> None:
-        """`clock` feeds the roster's local times; `connect=False` leaves the hub alone."""
+        """`clock` feeds the roster's local times; `connect=False` leaves the hub alone;
+        `repos` maps repository names to local clones, for the suspects' blame."""
         super().__init__()
         self.client = RoomClient(url, token, tz, on_update=self._relay)
-        self.room_screen = RoomScreen(self.client.room, tz, clock, self.send)
+        self.room_screen = RoomScreen(self.client.room, tz, clock, self.send, repos)
         self.log_inbox = LogInbox()
         self._connect = connect
         self.title = f"warroom · {self.client.room}"

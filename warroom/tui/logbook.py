@@ -22,6 +22,7 @@ MAX_LINES = 20_000  # lines kept in memory; the oldest go first
 # many lines in all: at 2,500 lines/s the 20,000 would otherwise drop the page being read
 # within 8 seconds.
 MAX_PINNED = 100_000
+TRACE_LINES = 200  # frames taken from one trace for the suspects, at most
 RATE_WINDOW = 5  # whole seconds a source's line rate is averaged over (and the one under way)
 # PHP prints this between a fatal error and its frames; `continues_trace` does not know it.
 _PHP_STACK = re.compile(r"^(PHP )?Stack trace:$")
@@ -238,6 +239,50 @@ class Logbook:
         if not self.needle:
             return 0
         return sum(1 for line in self.view if self._hit(line))
+
+    # --- stack traces ------------------------------------------------------------------------
+
+    def trace_at(self, serial: int, limit: int = TRACE_LINES) -> str:
+        """The stack trace the line `serial` belongs to, as text: its error line and frames.
+
+        Lines of other sources printed in between are left out; a line outside any trace is
+        returned alone (a fatal error with a file and line is evidence enough).
+        """
+        lines = self.lines
+        at = bisect_left(lines, serial, key=lambda line: line[SERIAL])
+        if at >= len(lines) or lines[at][SERIAL] != serial:
+            return ""
+        key = (lines[at][SOURCE], lines[at][STREAM])
+        start = at
+        while lines[start][CONT]:  # back up to the line that opened the trace
+            earlier = next(
+                (
+                    i
+                    for i in range(start - 1, -1, -1)
+                    if (lines[i][SOURCE], lines[i][STREAM]) == key
+                ),
+                None,
+            )
+            if earlier is None:
+                break
+            start = earlier
+        picked = [lines[start][TEXT]]
+        for line in islice(lines, start + 1, None):
+            if (line[SOURCE], line[STREAM]) != key:
+                continue
+            if not line[CONT] or len(picked) >= limit:
+                break
+            picked.append(line[TEXT])
+        return "\n".join(picked)
+
+    def last_error_row(self, before: int) -> int | None:
+        """The row of the newest error line (not a frame) in the view above row `before`."""
+        view = self.view
+        for row in range(min(before, len(view)) - 1, -1, -1):
+            line = view[row]
+            if line[LEVEL] >= ERROR and not line[CONT]:
+                return row
+        return None
 
     # --- positions ---------------------------------------------------------------------------
 

@@ -32,6 +32,7 @@ from warroom.tui.messages import (
     RoomApplied,
     RoomSynced,
 )
+from warroom.tui.screens.changes import ChangesScreen, is_me
 from warroom.tui.screens.gate import GateScreen
 from warroom.tui.seatdesk import SeatDesk, seat_bindings
 from warroom.tui.widgets.alert_banner import AlertBanner
@@ -72,6 +73,13 @@ class RoomScreen(Screen[None]):
         ),
         Binding("escape", "leave_note", "Back", tooltip="Leave the note input for the timeline"),
         Binding(
+            "g",
+            "changes",
+            "Changes",
+            tooltip="What goes out: commits per repository, the people behind them, suspects",
+        ),
+        Binding("g", "changes_explain", "", show=False),
+        Binding(
             "slash",
             "logs('search')",
             "Search",
@@ -109,8 +117,17 @@ class RoomScreen(Screen[None]):
         ),
     ]
 
-    def __init__(self, room: str, tz: str, clock: Callable[[], float], send: Sender) -> None:
+    def __init__(
+        self,
+        room: str,
+        tz: str,
+        clock: Callable[[], float],
+        send: Sender,
+        repos: Mapping[str, str] | None = None,
+    ) -> None:
+        """`repos`: repository name -> a local clone, for the suspects' blame."""
         super().__init__()
+        self.repos = dict(repos or {})
         self.room = room
         self.tz = tz
         self.clock = clock
@@ -195,6 +212,16 @@ class RoomScreen(Screen[None]):
                 self.notify(f"{event.actor} offers you the conductor seat: o answers.")
         elif event.kind in ("seat_accepted", "seat_vacated", "seat_taken"):
             self.notify(describe(event), title="The conductor seat")
+        elif event.kind == "called_in":
+            mine = is_me(self.me, event.data["author"], event.data["email"])
+            if mine:
+                self.app.bell()
+            self.notify(
+                describe(event),
+                title="You are called in" if mine else "Called in",
+                severity="warning" if mine else "information",
+                timeout=VOTE_TIMEOUT if mine else 8,
+            )
 
     def on_logs_arrived(self, message: LogsArrived) -> None:
         # A few milliseconds of lines at a time: a key pressed meanwhile is handled between
@@ -233,6 +260,9 @@ class RoomScreen(Screen[None]):
         gate = self.app.screen
         if isinstance(gate, GateScreen) and train is not None and not train.finished:
             gate.show_gates(gates(state))
+        for screen in self.app.screen_stack:
+            if isinstance(screen, ChangesScreen):
+                screen.show(state)
         # Which keys show depends on the seat and the train: recheck them on every change.
         self.refresh_bindings()
 
@@ -268,6 +298,10 @@ class RoomScreen(Screen[None]):
             return self.token_role != Role.VISITOR
         if action == "leave_note":
             return isinstance(self.focused, Input)
+        if action in ("changes", "changes_explain"):
+            # In the footer once something was published; before, the key says how to publish.
+            published = self.state.changes is not None and bool(self.state.changes.repos)
+            return published if action == "changes" else not published
         if action == "logs" and parameters == ("follow",):
             return not self.query_one(LogView).following
         if action in ("train", "explain"):
@@ -345,6 +379,31 @@ class RoomScreen(Screen[None]):
         self.query_one(BlockerBanner).set_zone(timeline.zone)
         self.query_one(AlertBanner).set_zone(timeline.zone)
         self.query_one(LogPanel).set_zone(timeline.zone)
+
+    # --- the changes going out -------------------------------------------------------------
+
+    def action_changes(self) -> ChangesScreen:
+        """Open the changes going out (commits, people, suspects)."""
+        screen = ChangesScreen(
+            self.state, self.me, self.token_role, self.tz, self._send, self.repos
+        )
+        self.app.push_screen(screen)
+        return screen
+
+    def action_changes_explain(self) -> None:
+        """Say that nothing was published yet, and how to."""
+        self.notify(
+            "Nothing is published yet: warroom manifest URL --token T --repo PATH "
+            "--from REV --to REV",
+            title="Changes going out",
+            severity="warning",
+        )
+
+    @on(LogView.SuspectsWanted)
+    def _suspects_wanted(self, message: LogView.SuspectsWanted) -> None:
+        if self.app.screen is not self:
+            return
+        self.action_changes().find(message.trace)
 
     # --- logs --------------------------------------------------------------------------------
 

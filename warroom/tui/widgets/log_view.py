@@ -72,10 +72,24 @@ class LogView(ScrollView, can_focus=True):
         Binding("escape", "clear_search", "Clear search", show=False),
         Binding("left", "shift(-1)", "Scroll left", show=False),
         Binding("right", "shift(1)", "Scroll right", show=False),
+        Binding(
+            "enter",
+            "suspects",
+            "Suspects",
+            tooltip="In the logs: the commits behind the selected line's stack trace "
+            "(click a line to select it; without one, the newest error in view)",
+        ),
     ]
 
     class SearchDismissed(Message):
         """Esc in the view while searching: the panel forgets the search."""
+
+    class SuspectsWanted(Message):
+        """Enter on a line: find the commits behind `trace`, the line's stack trace."""
+
+        def __init__(self, trace: str) -> None:
+            super().__init__()
+            self.trace = trace
 
     following: reactive[bool] = reactive(True)
     new_lines: reactive[int] = reactive(0)  # lines that arrived below since following paused
@@ -200,6 +214,33 @@ class LogView(ScrollView, can_focus=True):
             self.notify(f"No match {where} for “{self.book.needle}”.", severity="warning")
             return
         self.show_match(row)
+
+    def action_suspects(self) -> None:
+        """Ask for the suspects of the selected line's trace, or of the newest error in view."""
+        row = self.book.current_row()
+        if row is None:
+            row = self.book.last_error_row(self._bottom_row() + 1)
+            if row is None:
+                self.notify(
+                    "No error line in view: click a line, or search for one with /.",
+                    title="Suspects",
+                    severity="warning",
+                )
+                return
+            self.select_row(row)
+        self.post_message(self.SuspectsWanted(self.book.trace_at(self.book.view[row][SERIAL])))
+
+    def select_row(self, row: int) -> None:
+        """Make `row` the selected line (as a search match is), pausing the tail on it."""
+        self.show_match(row)
+
+    def on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is None:
+            return
+        row = round(self.scroll_y) + offset.y
+        if row < len(self.book.view):
+            self.select_row(row)
 
     def action_clear_search(self) -> None:
         """Ask the panel to forget the search."""
