@@ -99,6 +99,7 @@ async def test_a_trace_in_the_log_leads_to_its_commit_and_its_author_is_called_i
         assert any("Checkout: count again" in r for r in rows)
         assert any("Fix cart totals" in r and "Raj Patel" in r for r in rows)
         await press(pilot, "slash", *"author:cat")
+        await pilot.pause(0.3)  # the filter applies once typing pauses
         rows = listed(ana)
         assert [r for r in rows if "Cat Ng" in r] and not [r for r in rows if "Raj Patel" in r]
         await press(pilot, "ctrl+u", *"path:cart.js", "enter")

@@ -21,6 +21,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -43,7 +44,10 @@ from warroom.tui.screens.form import Ask, FormScreen
 from warroom.tui.screens.trace import TraceScreen
 
 Sender = Callable[[str, Mapping[str, Any]], Awaitable[Answer | None]]
-MAX_ROWS = 2000  # commits listed at once; the filter narrows a bigger manifest
+# Commits listed at once; the filter narrows a bigger manifest. An option list of 2,000 rows
+# took half a second to fill, on every key typed in the filter (benches: 5,000 commits).
+MAX_ROWS = 400
+FILTER_PAUSE = 0.12  # seconds of quiet typing before the filter applies
 MODES = {"commits": "1 Commits", "people": "2 People", "suspects": "3 Suspects"}
 
 
@@ -94,6 +98,7 @@ class ChangesScreen(Screen[None]):
         self.suspects: list[Suspect] = []
         self.searching = False
         self._shown: tuple[object, ...] = ()
+        self._filtering: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield Static("", id="changes-tabs")
@@ -125,7 +130,11 @@ class ChangesScreen(Screen[None]):
         return changes_of(self.state)
 
     def _rebuild(self, force: bool = False) -> None:
-        people = tuple((m.name, m.present) for m in self.state.members.values())
+        people = (
+            tuple((m.name, m.present) for m in self.state.members.values())
+            if self.mode == "people"
+            else ()
+        )
         key = (self.mode, self.query_text, self.changes, id(self.suspects), people)
         if key == self._shown and not force:
             self._show_page()
@@ -312,11 +321,21 @@ class ChangesScreen(Screen[None]):
 
     @on(Input.Changed, "#changes-filter")
     def _filter_changed(self, event: Input.Changed) -> None:
-        self.query_text = event.value.strip()
+        # Applied once typing pauses, not at every letter of "author:".
+        if self._filtering is not None:
+            self._filtering.stop()
+        self._filtering = self.set_timer(FILTER_PAUSE, self._apply_filter)
+
+    def _apply_filter(self) -> None:
+        self._filtering = None
+        self.query_text = self.query_one("#changes-filter", Input).value.strip()
         self._rebuild()
 
     @on(Input.Submitted, "#changes-filter")
     def _filter_done(self) -> None:
+        if self._filtering is not None:
+            self._filtering.stop()
+            self._apply_filter()
         self.query_one("#changes-list", OptionList).focus()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
