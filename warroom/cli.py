@@ -415,11 +415,18 @@ def events(url: str, token: str, follow: bool) -> None:
     show_default=True,
     help="Which seat to watch the demo from.",
 )
-def demo(role: str) -> None:
-    """Start a hub in a temporary directory and open a sample room."""
+@click.option(
+    "--speed",
+    type=click.FloatRange(0.1, 100),
+    default=1.0,
+    show_default=True,
+    help="How fast the story runs: 2 plays its three minutes in one and a half.",
+)
+def demo(role: str, speed: float) -> None:
+    """Run a sample train with bots, on a hub in a temporary directory, until you quit."""
     from warroom.demo import run_demo
 
-    run_demo(Role(role))
+    run_demo(Role(role), speed)
 
 
 def _run(coro: Any) -> Any:

@@ -17,8 +17,18 @@ _LISTENING = re.compile(r"listening on (wss?://[^ ]+)")
 class HubProcess:
     """A `warroom hub` child on a free port; stop() ends it and waits."""
 
-    def __init__(self, data_dir: Path, *extra: str, port: int = 0, quiet: bool = True) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        *extra: str,
+        port: int = 0,
+        quiet: bool = True,
+        own_session: bool = True,
+    ) -> None:
+        """`own_session=False` keeps it in our process group, so a hang-up of our terminal
+        ends it too (the demo); the tests give it a session of its own to kill whole."""
         self.data_dir = data_dir
+        self.own_session = own_session
         cmd = [
             sys.executable,
             "-m",
@@ -35,7 +45,7 @@ class HubProcess:
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL if quiet else None,
             text=True,
-            start_new_session=True,
+            start_new_session=own_session,
         )
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline()
@@ -52,16 +62,21 @@ class HubProcess:
 
     def kill(self) -> None:
         """SIGKILL: the crash the journal must survive."""
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.proc.pid, signal.SIGKILL)
+        self._signal(signal.SIGKILL)
         self.proc.wait()
+
+    def _signal(self, sig: signal.Signals) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            if self.own_session:
+                os.killpg(self.proc.pid, sig)
+            else:
+                self.proc.send_signal(sig)
 
     def stop(self, timeout: float = 5.0) -> None:
         """SIGTERM, then SIGKILL if it has not ended within `timeout` seconds."""
         if self.proc.poll() is not None:
             return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.proc.pid, signal.SIGTERM)
+        self._signal(signal.SIGTERM)
         deadline = time.monotonic() + timeout
         while self.proc.poll() is None and time.monotonic() < deadline:
             time.sleep(0.02)
