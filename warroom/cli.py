@@ -407,6 +407,47 @@ def events(url: str, token: str, follow: bool) -> None:
 
 
 @main.command()
+@_url
+@_token
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["md", "json"]),
+    default="md",
+    show_default=True,
+    help="Markdown for a task tracker, or JSON for tools.",
+)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write here instead of standard output.")  # fmt: skip
+@click.option("--tz", default="UTC", show_default=True, help="The zone the times are given in.")
+def export(url: str, token: str, fmt: str, output: Path | None, tz: str) -> None:
+    """Write the retrospective of the room's last train run: stages, incidents, votes."""
+    from warroom.retro import NoTrain, build
+    from warroom.retrodoc import to_json, to_markdown
+    from warroom.script import fetch_history
+    from warroom.timezones import check_tz
+
+    try:
+        zone = check_tz(tz)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--tz") from None
+    events, state = _run(fetch_history(url, token))
+    try:
+        retro = build(events, state)
+    except NoTrain as exc:
+        raise click.ClickException(str(exc)) from None
+    text = to_markdown(retro, zone) if fmt == "md" else json.dumps(to_json(retro), indent=2) + "\n"
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {output}: {exc.strerror}") from None
+    click.echo(f"wrote {output}", err=True)
+
+
+@main.command()
 @click.option(
     "--as",
     "role",

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from warroom.client import Applied, RoomClient, Synced, Update
-from warroom.core import Event
+from warroom.core import Event, RoomState
 from warroom.core.wire import event_to_wire, state_to_wire
 
 
@@ -89,6 +89,29 @@ async def fetch_state(url: str, token: str) -> dict[str, Any]:
     task = await _connected(client)
     try:
         return {"epoch": client.epoch, "seq": client.seq, "state": state_to_wire(client.state)}
+    finally:
+        await _finish(client, task)
+
+
+async def fetch_history(url: str, token: str) -> tuple[list[tuple[int, Event]], RoomState]:
+    """Every event the hub still has for the room, oldest first, and the state they lead to.
+
+    When the hub answers with a snapshot (a history longer than it replays), the events are
+    the recent ones that came with it.
+    """
+    events: list[tuple[int, Event]] = []
+
+    def on_update(update: Update) -> None:
+        if isinstance(update, Applied):
+            events.extend(update.events)
+        elif isinstance(update, Synced):
+            events[:] = update.recent
+
+    client = RoomClient(url, token, reconnect=False, history=True, presence=False,
+                        on_update=on_update)  # fmt: skip
+    task = await _connected(client)
+    try:
+        return events, client.state
     finally:
         await _finish(client, task)
 
