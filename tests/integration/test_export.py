@@ -40,10 +40,8 @@ def test_export_writes_the_runs_markdown_and_json(running: HubProcess, tmp_path:
     out = warroom("export", url, "-t", raj, "--format", "json")
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
-    assert data["version"] == "2.7.0" and [s["stage"] for s in data["stages"]][:2] == [
-        "canary",
-        data["stages"][1]["stage"],
-    ]
+    assert data["version"] == "2.7.0"
+    assert [s["stage"] for s in data["stages"]] == ["canary", "10%"]
     assert data["blockers"][0]["note"] == "cache warmed"
     assert data["incidents"][0]["ttr"] is not None
 
