@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench screenshot clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,11 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check warroom server tests benches
 	$(BIN)/mypy
+
+# The README's picture is a snapshot test's SVG: refresh both after a change to the screen.
+screenshot: $(STAMP)
+	$(BIN)/pytest -q tests/tui/test_snapshots.py -k test_readme_screenshot --snapshot-update
+	cp tests/tui/__snapshots__/test_snapshots/test_readme_screenshot.svg docs/screenshot.svg
 
 bench: $(STAMP)
 	$(BIN)/python -m benches.run

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from textual.pilot import Pilot
@@ -135,3 +136,43 @@ def test_logs_zoomed_errors_only_with_a_search(snap_compare: Any) -> None:
 def test_a_rollback_vote_open_and_the_hand_off_queue(snap_compare: Any) -> None:
     app, feed = train_app("ana", "conductor", voting=True)
     assert snap_compare(app, terminal_size=SIZE, run_before=feed)
+
+
+def readme_app() -> tuple[WarroomApp, Any]:
+    """The room mid-incident, as the README shows it: held, alerted, voting, logs pouring in."""
+    app = WarroomApp(
+        train_fixture.URL, "unused", "Europe/Berlin", clock=lambda: train_fixture.NOW,
+        connect=False,
+    )  # fmt: skip
+    state, events = train_fixture.vote_state(), train_fixture.vote_events()
+    alert = Command("raise_alert", {"source": "sync", "text": SPIKE}, train_fixture.NOW - 20)
+    for event in decide(state, HUB, alert, trusted=True):  # type: ignore[union-attr]
+        state = apply(state, event)
+        events.append((len(events) + 1, event))
+
+    async def feed(pilot: Pilot[None]) -> None:
+        screen = app.room_screen
+        screen.post_message(RoomSynced(state, events, "bob", "engineer"))
+        screen.post_message(ConnectionChanged(Status.LIVE))
+        app._relay(LogBatch(morning(train_fixture.NOW - 60)))
+        await pilot.pause()
+        await pilot.pause()
+
+    return app, feed
+
+
+def test_readme_screenshot(snap_compare: Any) -> None:
+    app, feed = readme_app()
+    assert snap_compare(app, terminal_size=(130, 46), run_before=feed)
+
+
+def test_the_readme_shows_the_current_screen() -> None:
+    # docs/screenshot.svg is the snapshot above, copied by `make screenshot`: this keeps the
+    # README's picture from drifting away from what the room really looks like.
+    root = Path(__file__).resolve().parents[2]
+    snapshot = (
+        Path(__file__).parent / "__snapshots__" / "test_snapshots" / "test_readme_screenshot.svg"
+    )
+    assert (root / "docs" / "screenshot.svg").read_bytes() == snapshot.read_bytes(), (
+        "docs/screenshot.svg is stale: run make screenshot"
+    )

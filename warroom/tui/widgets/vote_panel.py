@@ -54,8 +54,10 @@ def vote_text(vote: Vote, now: float, *, me: str, conductor: bool, approved: str
         out.append(f"closes in {countdown(left)}", "bold yellow" if left < 60 else "bold")
         if me in vote.electorate:
             mine = vote.ballots.get(me)
-            voted = "" if mine is None else f"you: {'yes' if mine.yes else 'no'} · "
-            out.append(f"  {voted}y yes · x no", "dim")
+            if mine is None:
+                out.append("  y yes · x no", "dim")
+            else:
+                out.append(f" · you: {'yes' if mine.yes else 'no'}", "dim")
     else:
         style = "bold green" if vote.outcome == "passed" else "bold red"
         out.append(vote.outcome.upper(), style)
