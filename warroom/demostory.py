@@ -140,19 +140,25 @@ class Director:
     # --- conductor acts --------------------------------------------------------------------------
 
     async def conduct(
-        self, op: str, args: dict[str, Any], done: Callable[[RoomState], bool], ask: str
+        self,
+        op: str,
+        args: dict[str, Any],
+        done: Callable[[RoomState], bool],
+        ask: str,
+        patience: float = 15,
     ) -> None:
-        """Have the seat holder do `op`: a bot at once; you after `ask`, or the autopilot."""
+        """Have the seat holder do `op`: a bot at once; you after `ask`, or after `patience`
+        story seconds the autopilot."""
         if done(self.state):
             return
         holder = self.state.conductor
         if holder in self.bots:
-            await asyncio.sleep(1 / self.speed)
+            await asyncio.sleep(5 / self.speed)  # a person reads the gates before pressing
             await self._conduct_as(self.bots[holder], op, args)
             return
         if holder != self.me or self.autopilot is None:
             return  # nobody holds the seat: the story waits for no one
-        patience = max(3.0, 15 / self.speed)
+        patience = max(3.0, patience / self.speed)
         await self.bots["bea"].do("note", text=f"{self.me}: {ask} (autopilot in {patience:.0f} s)")
         deadline = time.monotonic() + patience
         while time.monotonic() < deadline:
@@ -200,6 +206,9 @@ class Director:
     async def tick(self, who: str, text_start: str, note: str = "") -> None:
         if self.ticked(text_start)(self.state):
             return
+        await asyncio.sleep(2.5 / self.speed)  # people check, then tick
+        if self.ticked(text_start)(self.state):
+            return  # you ticked it meanwhile
         args = {"note": note} if note else {}
         await self.bots[who].do("tick", item=self.item(text_start), **args)
 
@@ -208,7 +217,8 @@ class Director:
 
     async def conductor_tick(self, text_start: str) -> None:
         ask = f'tick "{text_start}" (space)'
-        await self.conduct("tick", {"item": self.item(text_start)}, self.ticked(text_start), ask)
+        item = {"item": self.item(text_start)}
+        await self.conduct("tick", item, self.ticked(text_start), ask, patience=8)
 
     # --- the logs ------------------------------------------------------------------------------
 

@@ -67,7 +67,11 @@ async def test_a_vote_called_cast_and_passed_then_executed_in_every_terminal(
         await raj_pilot.press("v")
         await until(raj_pilot, lambda: isinstance(raj.screen, FormScreen), "the vote form")
         assert "Call a rollback vote" in screen_text(raj)
-        await raj_pilot.press(*"fatals since testwikis went out", "enter")
+        # It starts from the open blocker: its reason and its task.
+        form = raj.screen
+        assert form.values()["reason"] == "fatals on Special:Search"  # type: ignore[attr-defined]
+        assert form.values()["ref"] == "T1"  # type: ignore[attr-defined]
+        await raj_pilot.press("ctrl+u", *"fatals since testwikis went out", "enter")
         for app, app_pilot in ((ana, pilot), (raj, raj_pilot), (bob, bob_pilot), (vic, vic_pilot)):
             await until(app_pilot, lambda app=app: toasted(app, "v1 opened"), "the toast")
             await until(app_pilot, lambda app=app: "Vote v1" in screen_text(app), "the panel")

@@ -209,13 +209,20 @@ class SeatDesk:
         train = self.state.train
         assert train is not None
         proposals = [p for p in WORDS if p != "partial" or train.current > 0]
+        # The reason usually is the open blocker or the latest alert: start from it.
+        blocker = next(iter(train.open_blockers()), None)
+        alert = self.state.alerts[-1] if self.state.alerts else None
+        reason = blocker.reason if blocker else (alert.text if alert else "")
+        ref = (blocker.link or blocker.id) if blocker else ""
         form = FormScreen(
             "Call a rollback vote",
             [
                 Ask("proposal", "Proposal", "choice", value=proposals[0],
                     choices=tuple((f"{p} — {WORDS[p]}", p) for p in proposals)),
-                Ask("reason", "Reason", required=True, placeholder="what is wrong"),
-                Ask("ref", "Task id or link", max_len=300, placeholder="T12345 or https://…"),
+                Ask("reason", "Reason", value=reason[:500], required=True,
+                    placeholder="what is wrong"),
+                Ask("ref", "Task id or link", value=ref, max_len=300,
+                    placeholder="T12345 or https://…"),
                 Ask("deadline", "Deadline, seconds", value=str(train.rules.vote_window)),
             ],
             intro="Everyone present (not visitors) may vote; a majority, and at least two, "
