@@ -118,7 +118,7 @@ def commit_page(
     """Everything about one commit: who, when, the files, the mark, call-ins, and its revert."""
     out = Text()
     out.append(f"{commit.subject}\n", "bold")
-    out.append(f"{repo} · {commit.sha}\n", "dim")
+    out.append(f"{repo}\n{commit.sha}\n", "dim")
     out.append(f"{commit.author} <{commit.email}>", "cyan")
     out.append(f" · {when(commit.date, tz)}\n", "dim")
     flags = [w for w, on in (("merge", commit.merge), ("revert", commit.revert)) if on]

@@ -331,9 +331,9 @@ class SeatDesk:
             "Queue for the conductor seat",
             [
                 Ask("tz", "Time zone", value=self.screen.tz, max_len=64),
-                Ask("start", "Shift starts (HH:MM, in that zone)", required=True,
-                    placeholder="09:00", max_len=5),
-                Ask("end", "Shift ends (HH:MM)", required=True, placeholder="17:00", max_len=5),
+                Ask("start", "Shift starts (HH:MM, in that zone)", value="09:00",
+                    required=True, max_len=5),
+                Ask("end", "Shift ends (HH:MM)", value="17:00", required=True, max_len=5),
                 Ask("note", "Note", placeholder="anything the room should know"),
             ],
             intro="h again takes you out of the queue.",

@@ -466,15 +466,13 @@ def is_me(me: str, author: str, email: str) -> bool:
     return bool(me) and me.lower() in wanted
 
 
-HELP = """\
-1 commits · 2 people · 3 suspects
-
-/ filters: plain words match anywhere (subject, sha, files, trailers);
-author:NAME and path:FILE narrow by those only.
-
-t pastes a stack trace; in the room, enter on a log line (or on the
-newest error in view) opens its suspects here.
-
-i calls in the author of the selected commit, with the evidence;
-s marks it safe to revert, u not safe (saying why); r copies its
-git revert command. esc goes back to the room."""
+HELP = (
+    "1 commits · 2 people · 3 suspects\n\n"
+    "/ filters: plain words match anywhere (subject, sha, files, trailers); author:NAME and "
+    "path:FILE narrow by those only.\n\n"
+    "t pastes a stack trace; in the room, enter on a log line (or on the newest error in view) "
+    "opens its suspects here.\n\n"
+    "i calls in the author of the selected commit, with the evidence; s marks it safe to "
+    "revert, u not safe (saying why); r copies its git revert command. esc goes back to the "
+    "room."
+)

@@ -73,14 +73,15 @@ def vote_text(vote: Vote, now: float, *, me: str, conductor: bool, approved: str
     if vote.ref:
         out.append(f" ({vote.ref})", "dim")
     out.append(f"\ncalled by {vote.called_by}", "dim")
-    for name in sorted(vote.electorate | set(vote.ballots)):
-        ballot = vote.ballots.get(name)
-        if ballot is None:
-            out.append(f"\n  · {name}  not voted", "dim")
-            continue
+    # The ballots cast first, each with its comment; who has not voted yet, on one line.
+    for name in sorted(vote.ballots):
+        ballot = vote.ballots[name]
         out.append(f"\n  {'✔' if ballot.yes else '✖'} {name}", "green" if ballot.yes else "red")
         if ballot.comment:
             out.append(f" — {ballot.comment}", "italic")
+    waiting = sorted(vote.electorate - set(vote.ballots))
+    if waiting:
+        out.append(f"\n  not voted{' yet' if vote.open else ''}: {', '.join(waiting)}", "dim")
     return out
 
 
