@@ -300,7 +300,13 @@ class Director:
     async def incident(self, scap: Log) -> None:
         bea, raj, lee = self.bots["bea"], self.bots["raj"], self.bots["lee"]
         self.burst = True
-        await asyncio.sleep(6 / self.speed)
+        alerts = len(self.state.alerts)
+        # The hub's spike detector speaks first when it can (it needs a minute of a source's
+        # normal running, so not at high speeds); then bea holds the train.
+        deadline = time.monotonic() + max(6.0, 20 / self.speed)
+        while len(self.state.alerts) == alerts and time.monotonic() < deadline:
+            await asyncio.sleep(0.25)
+        await asyncio.sleep(2 / self.speed)
         await bea.do("raise_blocker", reason="PHP fatals on Special:Search since group1",
                      link=BLOCKER_TASK)  # fmt: skip
         trace = "\n".join(text for text, _ in fatal(self.rng))

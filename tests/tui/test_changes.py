@@ -148,9 +148,10 @@ async def test_a_trace_in_the_log_leads_to_its_commit_and_its_author_is_called_i
         await press(pilot, "enter")
         assert isinstance(ana.screen, FormScreen) and "Fill in" in screen_text(ana)
         await press(pilot, *"needs the schema change", "enter")
-        await until(pilot, lambda: any("not safe to revert" in r for r in listed(ana)), "mark")
+        await until(pilot, lambda: any("⚠ Raj Patel" in r for r in listed(ana)), "the mark")
+        assert "⚠ not safe to revert — ana: needs the schema change" in page_text(ana)
         await press(pilot, "1")
-        assert any("Fix cart totals" in r and "not safe to revert" in r for r in listed(ana))
+        assert any("⚠ Raj Patel" in r and "Fix cart totals" in r for r in listed(ana))
 
         # A visitor can look, not call in or mark.
         await press(vic_pilot, "g", "i")

@@ -45,7 +45,7 @@ def test_a_row_shows_sha_author_subject_and_the_mark() -> None:
         "totals",
     ]
     unsafe = Mark("mw", FIX.sha, False, "schema change", "ana", 0.0)
-    assert str(commit_row(FIX, unsafe)).endswith("⚠ not safe to revert")
+    assert str(commit_row(FIX, unsafe)).startswith("4193452 ⚠ Raj Patel")
     assert str(commit_row(FIX, None, 10.0)).startswith(" 10.0 4193452")
 
 

@@ -76,13 +76,18 @@ def commit_row(commit: Commit, mark: Mark | None, score: float | None = None) ->
     if score is not None:
         out.append(f"{score:5.1f} ", "bold yellow")
     out.append(f"{commit.short} ", "dim")
+    # The mark as a glyph up front, where a narrow list does not cut it off: ✔ safe to revert,
+    # ⚠ not safe (the page says who marked it and why).
+    if mark is None:
+        out.append("  ")
+    else:
+        out.append("✔ " if mark.safe else "⚠ ", "green" if mark.safe else "bold red")
     out.append(f"{commit.author[:AUTHOR_WIDTH]:<{AUTHOR_WIDTH}} ", "cyan")
     if commit.merge:
         out.append("merge ", "magenta")
     if commit.revert:
         out.append("revert ", "yellow")
     out.append(commit.subject)
-    out.append_text(mark_text(mark))
     out.no_wrap = True
     out.overflow = "ellipsis"
     return out
@@ -176,13 +181,14 @@ def calls_for(calls: Sequence[Call], repo: str, sha: str) -> Iterator[Call]:
 
 
 def deployer_row(deployer: Deployer, present: bool) -> Text:
-    """One person in the recent deployers: name, count, repos, and whether they are here."""
+    """One person in the recent deployers: name, count, whether they are here, repositories."""
     out = Text()
-    out.append(f"{deployer.name[:24]:<24} ", "bold cyan")
-    out.append(f"{deployer.count:>4} commit{'s' if deployer.count != 1 else ' '} ")
-    out.append(", ".join(deployer.repos), "dim")
+    out.append(f"{deployer.name[:20]:<20} ", "bold cyan")
+    out.append(f"{deployer.count:>4} commit{'s' if deployer.count != 1 else ' '}  ")
     if deployer.member:
-        out.append(f"  in the room as {deployer.member}" if present else "  not here now")
+        where = f"● in the room as {deployer.member}" if present else f"○ {deployer.member}, away"
+        out.append(f"{where}  ", "green" if present else "dim")
+    out.append(", ".join(deployer.repos), "dim")
     out.no_wrap = True
     out.overflow = "ellipsis"
     return out

@@ -170,6 +170,17 @@ class ChangesScreen(Screen[None]):
 
     # --- the lists -----------------------------------------------------------------------------
 
+    def _fit(self, text: Text) -> Text:
+        # One row per option, cut with an ellipsis: the list wraps long prompts otherwise.
+        listing = self.query_one("#changes-list", OptionList)
+        width = listing.scrollable_content_region.width or int(self.app.size.width * 0.55) - 4
+        fitted = text.copy()
+        fitted.truncate(max(20, width - 1), overflow="ellipsis")
+        return fitted
+
+    def on_resize(self) -> None:
+        self._rebuild(force=True)
+
     def _commit_options(self) -> list[Option]:
         changes = self.changes
         if not changes.repos:
@@ -180,12 +191,14 @@ class ChangesScreen(Screen[None]):
         listed = 0
         for manifest in changes.repos:
             hits = [c for c in manifest.commits if not query or query.matches(manifest.repo, c)]
-            options.append(Option(repo_heading(manifest, len(hits)), disabled=True))
+            options.append(Option(self._fit(repo_heading(manifest, len(hits))), disabled=True))
             room = max(0, MAX_ROWS - listed)
             for commit in hits[:room]:
                 mark = changes.mark(manifest.repo, commit.sha)
                 options.append(
-                    Option(commit_row(commit, mark), id=f"c\t{manifest.repo}\t{commit.sha}")
+                    Option(
+                        self._fit(commit_row(commit, mark)), id=f"c\t{manifest.repo}\t{commit.sha}"
+                    )
                 )
             listed += min(room, len(hits))
             if len(hits) > room:
@@ -217,7 +230,10 @@ class ChangesScreen(Screen[None]):
             member = self.state.members.get(deployer.member) if deployer.member else None
             present = member is not None and member.present
             options.append(
-                Option(deployer_row(deployer, present), id=f"p\t{deployer.email}\t{deployer.name}")
+                Option(
+                    self._fit(deployer_row(deployer, present)),
+                    id=f"p\t{deployer.email}\t{deployer.name}",
+                )
             )
         return options
 
@@ -229,11 +245,13 @@ class ChangesScreen(Screen[None]):
             return [Option(Text("No commit in the manifest changed a file of this trace.", "dim"),
                            disabled=True)]  # fmt: skip
         authors = rank_authors(self.suspects)
-        names = " · ".join(f"{a.name} {a.score:g}" for a in authors[:5])
+        names = " · ".join(f"{a.name} {a.score:.1f}" for a in authors[:5])
         options = [Option(Text(f"Authors: {names}", "bold"), disabled=True)]
         for n, suspect in enumerate(self.suspects):
             mark = self.changes.mark(suspect.repo, suspect.commit.sha)
-            options.append(Option(commit_row(suspect.commit, mark, suspect.score), id=f"s\t{n}"))
+            options.append(
+                Option(self._fit(commit_row(suspect.commit, mark, suspect.score)), id=f"s\t{n}")
+            )
         return options
 
     # --- the page ------------------------------------------------------------------------------
