@@ -7,11 +7,15 @@ the bots. Quitting stops both children and deletes the directory.
 
 from __future__ import annotations
 
+import os
+import shutil
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from warroom.core import Role
@@ -28,30 +32,70 @@ def run_demo(role: Role, speed: float = 1.0) -> None:
     from server.auth import load_or_create_secret, mint
     from warroom.tui.app import WarroomApp
 
-    with tempfile.TemporaryDirectory(prefix="warroom-demo-") as tmp:
-        data, work = Path(tmp) / "hub", Path(tmp) / "work"
+    tmp = Path(tempfile.mkdtemp(prefix="warroom-demo-"))
+    data, work = tmp / "hub", tmp / "work"
+    director: subprocess.Popen[bytes] | None = None
+    hub: HubProcess | None = None
+
+    def clean_up() -> None:
+        if director is not None:
+            _stop(director)
+        if hub is not None:
+            hub.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    def hung_up(signum: int, _frame: object) -> None:
+        # The terminal is gone: there is no screen to restore, and the client's threads may
+        # be stuck on it. Clean up here and leave at once.
+        clean_up()
+        os._exit(128 + signum)
+
+    def terminated(signum: int, _frame: object) -> None:
+        # Leave like q does (the terminal is restored); if that has not happened in 3 s, as
+        # after a hang-up, clean up and leave anyway.
+        app.call_later(app.exit)
+        timer = threading.Timer(3, hung_up, (signum, None))
+        timer.daemon = True
+        timer.start()
+
+    try:
         # The children share our process group: if the terminal hangs up, they go with us.
         hub = HubProcess(data, own_session=False)
-        director: subprocess.Popen[bytes] | None = None
+        secret = load_or_create_secret(data)
+        name = _your_name()
+        token = mint(secret, ROOM, name, role, 12 * 3600, time.time())
+        # The sample train is opened by whoever conducts: you, or "ana" when you watch.
+        conductor = name if role is Role.CONDUCTOR else "ana"
+        opener = mint(secret, ROOM, conductor, Role.CONDUCTOR, 3600, time.time())
+        url = hub.room_url(ROOM)
+        _open_sample_train(url, opener)
+        director = _start_director(url, data, work, name, role, speed, tmp)
+        app = WarroomApp(url, token, local_tz())
+        signal.signal(signal.SIGHUP, hung_up)
+        signal.signal(signal.SIGTERM, terminated)
+        threading.Thread(target=_watch_terminal, args=(hung_up,), daemon=True).start()
+        app.run()
+    finally:
+        clean_up()
+
+
+def _watch_terminal(hung_up: Callable[[int, object], None]) -> None:
+    """Call `hung_up` when our terminal or our parent goes away.
+
+    Under `make demo`, make leads the terminal's session: when the terminal closes, make alone
+    gets the SIGHUP and we get none, only a terminal that reads as empty forever.
+    """
+    parent = os.getppid()
+    terminal = sys.stdin.isatty()
+    while True:
+        time.sleep(1)
         try:
-            secret = load_or_create_secret(data)
-            name = _your_name()
-            token = mint(secret, ROOM, name, role, 12 * 3600, time.time())
-            # The sample train is opened by whoever conducts: you, or "ana" when you watch.
-            conductor = name if role is Role.CONDUCTOR else "ana"
-            opener = mint(secret, ROOM, conductor, Role.CONDUCTOR, 3600, time.time())
-            url = hub.room_url(ROOM)
-            _open_sample_train(url, opener)
-            director = _start_director(url, data, work, name, role, speed, Path(tmp))
-            app = WarroomApp(url, token, local_tz())
-            # A closed terminal or a kill: leave like q does, so the clean-up below runs.
-            for sig in (signal.SIGHUP, signal.SIGTERM):
-                signal.signal(sig, lambda *_: app.call_later(app.exit))
-            app.run()
-        finally:
-            if director is not None:
-                _stop(director)
-            hub.stop()
+            if terminal:
+                os.tcgetpgrp(sys.stdin.fileno())
+        except OSError:
+            hung_up(signal.SIGHUP, None)
+        if os.getppid() != parent:
+            hung_up(signal.SIGHUP, None)
 
 
 def _start_director(
