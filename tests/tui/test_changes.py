@@ -91,6 +91,7 @@ async def test_a_trace_in_the_log_leads_to_its_commit_and_its_author_is_called_i
         await publish(ana, core.repo.path, "v1", "v2", "mediawiki")
         await publish(ana, extension.path, "wmf.4", "wmf.5", "mediawiki/extensions/Checkout")
         await until(pilot, lambda: synced(ana, raj, vic), "everyone to have the manifests")
+        await until(vic_pilot, lambda: "8 commits going out · g" in screen_text(vic), "the bar")
 
         # g opens the list: both repositories, every commit, filterable.
         await press(pilot, "g")

@@ -247,7 +247,9 @@ class RoomScreen(Screen[None]):
         may_take = self.seats.refusal("take") is None
         self.query_one(HandoffPanel).show(state, self.me, may_take=may_take)
         train = state.train
-        self.query_one(TrainBar).show(train)
+        changes = state.changes
+        commits = sum(len(m.commits) for m in changes.repos) if changes is not None else 0
+        self.query_one(TrainBar).show(train, commits)
         self.query_one(BlockerBanner).show(train)
         self.query_one(AlertBanner).show(state.alerts)
         self.query_one(LogPanel).show(state)

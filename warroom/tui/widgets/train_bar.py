@@ -1,6 +1,6 @@
 """The train bar under the header: the version, the map of stages and where the train stands.
 
-`1.44.0-wmf.5 ▏ prep ● testwikis ● group0 ● group1 ◐ group2 ○              HELD`
+`1.44.0-wmf.5 ▏ prep ● testwikis ● group0 ● group1 ◐ group2 ○   26 commits going out · g  HELD`
 """
 
 from __future__ import annotations
@@ -45,10 +45,16 @@ class TrainBar(Horizontal):
         yield Label("", id="train-version")
         yield Label(NO_TRAIN, id="train-map")
         yield Label("", id="train-label")
+        yield Label("", id="train-changes")
 
-    def show(self, train: Train | None) -> None:
-        """Draw `train`, or say briefly that there is none."""
+    def show(self, train: Train | None, commits: int = 0) -> None:
+        """Draw `train`, or say briefly that there is none; `commits`: how many go out."""
         self.train = train
+        changes = self.query_one("#train-changes", Label)
+        changes.update(
+            f"{commits} commit{'s' if commits != 1 else ''} going out · g" if commits else ""
+        )
+        changes.display = bool(commits)
         version = self.query_one("#train-version", Label)
         layout = self.query_one("#train-map", Label)
         label = self.query_one("#train-label", Label)
