@@ -109,6 +109,22 @@ def test_a_passed_rollback_is_approved_then_executed_with_time_to_recovery() -> 
     assert vote(room).executed
 
 
+def test_resolving_the_last_blocker_ends_the_incident_as_a_rollback_does() -> None:
+    # The export counts an incident until its rollback or its blockers' resolution: the
+    # timeline's time to recovery follows the same rule.
+    room = at_group0()
+    room.ok(RAJ, "raise_blocker", reason="fatal", link="T1")
+    room.ok(RAJ, "raise_blocker", reason="lag", link="T2")
+    room.ok(RAJ, "resolve_blocker", blocker="T1", note="fixed")
+    assert room.state.train is not None and room.state.train.incident_at  # T2 is still open
+    room.ok(RAJ, "resolve_blocker", blocker="T2", note="fixed")
+    assert room.state.train is not None and room.state.train.incident_at == 0.0
+    room.ok(RAJ, "raise_blocker", reason="fatal again", link="T3")
+    again = room.events[-1].ts
+    events = room.ok(ANA, "rollback", scope="partial", reason="T3")
+    assert events[0].data["ttr"] == events[0].ts - again
+
+
 def test_a_passed_hold_raises_a_blocker() -> None:
     room = at_group0()
     room.ok(RAJ, "call_vote", proposal="hold", reason="let us look at the logs")

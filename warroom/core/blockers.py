@@ -9,7 +9,7 @@ from warroom.core.guards import running_train
 from warroom.core.model import Actor, Code, Command, Event, Reject, RoomState
 from warroom.core.registry import ACTORS, applies, op
 from warroom.core.schema import Field
-from warroom.core.train import Blocker, with_train
+from warroom.core.train import Blocker, Train, with_train
 
 
 @op(
@@ -89,4 +89,10 @@ def _resolved(state: RoomState, e: Event) -> RoomState:
             return b
         return replace(b, resolved_by=e.actor, resolved_at=e.ts, resolution=e.data["note"])
 
-    return with_train(state, lambda t: replace(t, blockers=tuple(map(resolve, t.blockers))))
+    def settle(t: Train) -> Train:
+        t = replace(t, blockers=tuple(map(resolve, t.blockers)))
+        # The last open blocker resolved ends the incident, as a rollback does: a later
+        # rollback counts its time to recovery from the next alert or blocker.
+        return t if t.open_blockers() else replace(t, incident_at=0.0)
+
+    return with_train(state, settle)

@@ -81,7 +81,7 @@ class Train:
     end_reason: str = ""
     approved: str = ""  # a rollback the room voted for ("partial" or "full"), not yet executed
     approved_by_vote: str = ""  # the id of that vote
-    incident_at: float = 0.0  # the first alert or blocker since the last recovery
+    incident_at: float = 0.0  # the first alert or blocker since the last rollback or resolution
 
     @property
     def stage(self) -> str:
