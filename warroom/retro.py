@@ -82,6 +82,7 @@ class Retro:
     outcome: str  # "done", "abandoned", "rolled back", "running"
     ended: float | None
     seat: str = ""  # who holds the conductor seat at the end
+    last: float = 0.0  # the run's last event: how far a running train has come
     stages: list[StageRun] = field(default_factory=list)
     blockers: list[BlockerRun] = field(default_factory=list)
     votes: list[VoteRun] = field(default_factory=list)
@@ -97,12 +98,19 @@ _SEAT = {"seat_offered", "seat_accepted", "seat_declined", "seat_vacated", "seat
 
 
 class NoTrain(ValueError):
-    """The room has never run a train."""
+    """The room has never run a train, or the hub no longer has the run's whole history."""
 
 
 def build(events: Sequence[tuple[int, Event]], state: RoomState) -> Retro:
     """The retrospective of the last train run among `events`; `state` names the people."""
     start = max((i for i, (_, e) in enumerate(events) if e.kind == "train_opened"), default=-1)
+    if start < 0 and state.train is not None:
+        # A hub replays up to 50,000 events; past that it sends a snapshot with the recent
+        # ones, and a retrospective from those would be wrong, not just short.
+        raise NoTrain(
+            f"the hub no longer replays the whole history of train {state.train.version} in "
+            f"room {state.room} (too many events): it cannot be exported from here"
+        )
     if start < 0:
         raise NoTrain(f"room {state.room} has not run a train: nothing to export")
     run = [e for _, e in events[start:]]
@@ -118,9 +126,10 @@ def build(events: Sequence[tuple[int, Event]], state: RoomState) -> Retro:
     )
     stages = opened.data["runbook"]["stages"]
     retro.stages.append(StageRun(stages[0]["name"], opened.ts))
-    _Walker(retro).walk(run[1:])
+    run = _Walker(retro).walk(run[1:])
+    retro.last = run[-1].ts if run else opened.ts
     acts: dict[str, int] = {}
-    for e in run:
+    for e in [opened, *run]:
         acts[e.actor] = acts.get(e.actor, 0) + 1
     retro.seat = state.conductor or ""
     retro.people = [
@@ -137,13 +146,19 @@ class _Walker:
         self.votes: dict[str, VoteRun] = {}
         self.incident: Incident | None = None
 
-    def walk(self, run: Iterable[Event]) -> None:
+    def walk(self, run: Iterable[Event]) -> list[Event]:
+        """Take the run's events up to its end (done or abandoned); the ones taken."""
+        taken: list[Event] = []
         for e in run:
+            if self.retro.outcome in ("done", "abandoned"):
+                break  # what follows belongs to the room, not to this run
+            taken.append(e)
             handler = getattr(self, f"_{e.kind}", None)
             if handler is not None:
                 handler(e)
             if e.kind in _SEAT:
                 self.retro.handoffs.append((e.ts, describe(e)))
+        return taken
 
     def _end_stage(self, ts: float, how: str) -> None:
         current = self.retro.stages[-1]
@@ -171,7 +186,8 @@ class _Walker:
         if e.data["to"]:
             self.retro.stages.append(StageRun(e.data["to"], e.ts))
         self._close_incident(e.ts, f"{e.actor} rolled back {scope}{voted}")
-        self.retro.outcome = "rolled back" if e.data["scope"] == "full" else self.retro.outcome
+        if e.data["scope"] == "full":  # nothing goes out any more: the run ends here
+            self.retro.outcome, self.retro.ended = "rolled back", e.ts
 
     def _train_done(self, e: Event) -> None:
         self._end_stage(e.ts, f"done, marked by {e.actor}")
@@ -198,7 +214,8 @@ class _Walker:
     def _alert_raised(self, e: Event) -> None:
         source = e.data["source"] or "the room"
         self.retro.alerts.append((e.ts, source, e.data["text"]))
-        self._open_incident(e.ts, f"alert on {source}: {e.data['text']}")
+        if self.retro.outcome == "running":  # after a full rollback there is nothing to recover
+            self._open_incident(e.ts, f"alert on {source}: {e.data['text']}")
 
     def _vote_opened(self, e: Event) -> None:
         d = e.data

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from warroom.core.stages import duration
 from warroom.core.votes import WORDS
 from warroom.retro import Retro
 
@@ -24,20 +25,18 @@ def _clock(ts: float | None, tz: str) -> str:
 
 
 def span(seconds: float | None) -> str:
-    """A duration as `1h 02m`, `4m 05s` or `12s`; `—` when it has not ended."""
-    if seconds is None:
-        return "—"
-    whole = round(seconds)
-    if whole >= 3600:
-        return f"{whole // 3600}h {whole % 3600 // 60:02d}m"
-    if whole >= 60:
-        return f"{whole // 60}m {whole % 60:02d}s"
-    return f"{whole}s"
+    """A duration as the timeline says it (`45s`, `4m 05s`, `1h 02m`); `—` when not ended."""
+    return "—" if seconds is None else duration(seconds)
+
+
+def _line(text: str) -> str:
+    # People's text is one line in a list item: a newline could start a heading or a rule.
+    return " ".join(text.split())
 
 
 def _cell(text: str) -> str:
-    # A pipe would end the table cell; a newline the row.
-    return text.replace("|", "\\|").replace("\n", " ")
+    # ...and in a table cell, a pipe would end the cell.
+    return _line(text).replace("|", "\\|")
 
 
 def to_markdown(retro: Retro, tz: str = "UTC") -> str:
@@ -47,7 +46,7 @@ def to_markdown(retro: Retro, tz: str = "UTC") -> str:
         "",
         f"Room **{retro.room}**, runbook *{retro.runbook or 'unnamed'}*, opened by "
         f"{retro.opened_by} at {_at(retro.opened, tz)}, ended at {_at(retro.ended, tz)} "
-        f"(times in {tz}). Total: {span((retro.ended or retro.stages[-1].started) - retro.opened)}"
+        f"(times in {tz}). Total: {span((retro.ended or retro.last) - retro.opened)}"
         f"{'' if retro.ended else ' so far'}.",
         "",
         "## Stages",
@@ -58,7 +57,7 @@ def to_markdown(retro: Retro, tz: str = "UTC") -> str:
     for s in retro.stages:
         took = span(s.ended - s.started) if s.ended is not None else "running"
         lines.append(
-            f"| {s.stage} | {_clock(s.started, tz)} | {_clock(s.ended, tz)} | {took} "
+            f"| {_cell(s.stage)} | {_clock(s.started, tz)} | {_clock(s.ended, tz)} | {took} "
             f"| {_cell(s.how) or '—'} |"
         )
     lines += ["", "## Incidents and time to recovery", ""]
@@ -68,7 +67,7 @@ def to_markdown(retro: Retro, tz: str = "UTC") -> str:
         ended = f"recovered at {_clock(inc.ended, tz)}: {inc.how}" if inc.ended else "not recovered"
         lines.append(
             f"{n}. **{span(inc.ttr) if inc.ttr is not None else 'open'}** — from "
-            f"{_clock(inc.started, tz)}, {inc.cause}; {ended}."
+            f"{_clock(inc.started, tz)}, {_line(inc.cause)}; {_line(ended)}."
         )
     lines += ["", "## Blockers", ""]
     if not retro.blockers:
@@ -83,8 +82,8 @@ def to_markdown(retro: Retro, tz: str = "UTC") -> str:
             took = span(b.resolved - b.raised) if b.resolved is not None else "—"
             name = f"{b.link} " if b.link else ""
             lines.append(
-                f"| {_cell(name + b.reason)} | {b.stage or '—'} | {raised} | {_cell(resolved)} "
-                f"| {took} |"
+                f"| {_cell(name + b.reason)} | {_cell(b.stage) or '—'} | {raised} "
+                f"| {_cell(resolved)} | {took} |"
             )
     lines += ["", "## Votes", ""]
     if not retro.votes:
@@ -93,16 +92,16 @@ def to_markdown(retro: Retro, tz: str = "UTC") -> str:
         why = f" ({v.close_reason})" if v.close_reason else ""
         lines.append(
             f"- **{v.id}: {WORDS.get(v.proposal, v.proposal)}**, called by {v.called_by} at "
-            f"{_clock(v.opened, tz)}: {v.reason}. **{v.outcome.upper()}**{why} at "
+            f"{_clock(v.opened, tz)}: {_line(v.reason)}. **{v.outcome.upper()}**{_line(why)} at "
             f"{_clock(v.closed, tz)}: {v.yes} yes, {v.no} no, {v.needed} needed."
         )
         for ballot in v.ballots:
-            comment = f" — {ballot['comment']}" if ballot.get("comment") else ""
+            comment = f" — {_line(ballot['comment'])}" if ballot.get("comment") else ""
             lines.append(f"  - {ballot['name']}: {'yes' if ballot['yes'] else 'no'}{comment}")
     for title, rows in (("Alerts", [(t, f"{s}: {x}") for t, s, x in retro.alerts]),
                         ("Hand-offs", retro.handoffs), ("Called in", retro.calls)):  # fmt: skip
         lines += ["", f"## {title}", ""]
-        lines += [f"- {_clock(t, tz)} {text}" for t, text in rows] or ["None."]
+        lines += [f"- {_clock(t, tz)} {_line(text)}" for t, text in rows] or ["None."]
     seat = f" The conductor seat is with {retro.seat} at the end." if retro.seat else ""
     lines += ["", "## Who took part", "", f"Roles are as their tokens give them.{seat}", ""]
     lines += ["| Name | Role | Zone | Acts |", "|---|---|---|---|"]

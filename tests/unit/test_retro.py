@@ -111,3 +111,38 @@ def test_spans() -> None:
 def test_who_holds_the_seat_at_the_end_is_said() -> None:
     run = known_run()
     assert "The conductor seat is with raj at the end." in to_markdown(build(run.events, run.state))
+
+
+def test_a_run_ends_at_done_and_what_follows_is_left_out() -> None:
+    run = known_run()
+    for item in [i for i in run.state.train.items if not i.done]:  # type: ignore[union-attr]
+        run.do(61, RAJ, "tick", item=item.id)
+    run.do(62, RAJ, "promote")
+    run.do(63, RAJ, "promote")
+    run.do(64, RAJ, "finish_train")
+    run.do(70, HUB, "raise_alert", trusted=True, source="sync", text="after the train")
+    run.do(71, BOB, "note", text="lunch")
+    retro = build(run.events, run.state)
+    assert retro.outcome == "done" and retro.ended == T0 + 64 * 60
+    assert len(retro.incidents) == 1 and len(retro.alerts) == 1  # the later alert is not in it
+    assert {p.name: p.acts for p in retro.people}["bob"] == 3  # his note after the end neither
+    assert "Total: 59m 00s." in to_markdown(retro)
+
+
+def test_a_full_rollback_ends_the_run_and_people_text_stays_on_one_line() -> None:
+    run = known_run()
+    run.do(61, RAJ, "raise_blocker", reason="still broken\n# not a heading", link="T9")
+    run.do(62, RAJ, "rollback", scope="full", reason="give up")
+    run.do(70, HUB, "raise_alert", trusted=True, source="sync", text="noise")
+    retro = build(run.events, run.state)
+    assert retro.outcome == "rolled back" and retro.ended == T0 + 62 * 60
+    assert [i.ended is not None for i in retro.incidents] == [True, True]  # no new one opened
+    text = to_markdown(retro)
+    assert "| T9 still broken # not a heading |" in text
+    assert "\n# not a heading" not in text
+
+
+def test_a_history_the_hub_no_longer_replays_is_refused() -> None:
+    run = known_run()
+    with pytest.raises(NoTrain, match="no longer replays the whole history"):
+        build(run.events[-10:], run.state)
