@@ -217,3 +217,18 @@ async def test_a_dropped_conductor_leaves_no_conductor_and_t_takes_the_seat(
         await until(raj_pilot, lambda: raj.client.state.conductor == "raj", "raj in the seat")
         await until(raj_pilot, lambda: "seat: you" in screen_text(raj), "the header")
         assert "NO CONDUCTOR" not in screen_text(raj)
+
+
+async def test_an_enter_as_the_offer_arrives_does_not_take_the_seat(
+    hub_process: HubProcess, mint_token: Minter
+) -> None:
+    async with (
+        joined(hub_process, mint_token("ana", "conductor")) as (ana, pilot),
+        joined(hub_process, mint_token("nia"), "America/New_York") as (nia, nia_pilot),
+    ):
+        await ok(nia, "queue_join", tz="America/New_York", start="08:00", end="16:00")
+        await ok(ana, "offer_seat")
+        await until(nia_pilot, lambda: isinstance(nia.screen, OfferScreen), "the offer screen")
+        await nia_pilot.press("enter")  # meant for the note she was typing
+        await nia_pilot.pause(0.3)
+        assert isinstance(nia.screen, OfferScreen) and nia.client.state.conductor == "ana"

@@ -380,9 +380,14 @@ class ChangesScreen(Screen[None]):
             self.query_one("#changes-page", Static).update(Text("Blaming the lines…", "dim"))
         self._find_worker(trace, self.changes)
 
-    @work(thread=True, exclusive=True, group="suspects")
+    @work(thread=True, exclusive=True, group="suspects", exit_on_error=False)
     def _find_worker(self, trace: str, changes: Changes) -> None:
-        found = find_suspects(changes, trace, repos=self.repos)
+        try:
+            found = find_suspects(changes, trace, repos=self.repos)
+        except Exception as exc:  # git missing, a repository unreadable: say so, stay up
+            message = f"{type(exc).__name__}: {exc}"
+            self.app.call_from_thread(self.notify, message, title="Suspects", severity="error")
+            return
         self.app.call_from_thread(self._found, trace, found)
 
     def _found(self, trace: str, found: list[Suspect]) -> None:
@@ -411,7 +416,7 @@ class ChangesScreen(Screen[None]):
             return None
         return selected
 
-    @work(group="changes", exclusive=True)
+    @work(group="changes", exclusive=True, exit_on_error=False)
     async def action_call_in(self) -> None:
         """Call the selected commit's author in, with the evidence (confirmed)."""
         why = self._refusal("call_in")
@@ -442,7 +447,7 @@ class ChangesScreen(Screen[None]):
             args["evidence"] = values["evidence"]
         await self._send("call_in", args)
 
-    @work(group="changes", exclusive=True)
+    @work(group="changes", exclusive=True, exit_on_error=False)
     async def action_mark(self, safe: bool) -> None:
         """Mark the selected commit safe, or not safe to revert (saying why)."""
         why = self._refusal("mark_commit")

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.timer import Timer
 from textual.widgets import Button, Input, Label, Static
@@ -22,6 +22,7 @@ from warroom.tui.shifts import countdown
 class OfferScreen(ModalScreen[tuple[str, str] | None]):
     """Shows `offer` with `summary` lines; `clock` counts down to its expiry."""
 
+    AUTO_FOCUS = "#offer-summary-box"
     BINDINGS = [
         Binding("escape", "later", "Later"),
         Binding("ctrl+a", "accept", "Accept"),
@@ -39,11 +40,12 @@ class OfferScreen(ModalScreen[tuple[str, str] | None]):
         offer = self.offer
         with Vertical(classes="dialog", id="offer-dialog") as dialog:
             dialog.border_title = f"{offer.by} offers you the conductor seat"
-            dialog.border_subtitle = "esc: answer later (o)"
+            dialog.border_subtitle = "ctrl+a accepts · ctrl+d declines · esc: later (o)"
             yield Static("", id="offer-expiry", classes="dialog-intro")
             yield Label("Hand-off summary", classes="dialog-label")
             text = "\n".join(f"• {line}" for line in self.summary)
-            yield Static(text, id="offer-summary", markup=False)
+            with VerticalScroll(id="offer-summary-box"):
+                yield Static(text, id="offer-summary", markup=False)
             yield Label("Note, if you decline (optional)", classes="dialog-label")
             yield Input(placeholder="why not now", max_length=500, id="offer-note", compact=True)
             with Horizontal(classes="dialog-buttons"):
@@ -53,7 +55,10 @@ class OfferScreen(ModalScreen[tuple[str, str] | None]):
     def on_mount(self) -> None:
         self._tick()
         self._ticker = self.set_interval(1, self._tick)
-        self.query_one("#accept", Button).focus()
+        # The summary has the focus, not a button: an enter meant for something else as the
+        # offer arrives must not take the seat (nor decline it from the note). ctrl+a accepts,
+        # ctrl+d declines, tab reaches the note and the buttons.
+        self.query_one("#offer-summary-box").focus()
 
     def _tick(self) -> None:
         left = self.offer.expires - self.clock()

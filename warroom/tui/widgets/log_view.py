@@ -167,9 +167,11 @@ class LogView(ScrollView, can_focus=True):
         self.refresh()
 
     def follow(self) -> None:
-        """Follow the newest line again."""
+        """Follow the newest line again; a selected line (or search match) is let go."""
         self.following = True
         self.new_lines = 0
+        self.book.current = None
+        self.matched = -1
         with self._scrolling():
             self._resize()
             self._go(self.max_scroll_y)
