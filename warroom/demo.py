@@ -7,6 +7,7 @@ the bots. Quitting stops both children and deletes the directory.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -17,6 +18,8 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+
+from textual.app import App
 
 from warroom.core import Role
 from warroom.hubproc import HubProcess
@@ -36,6 +39,7 @@ def run_demo(role: Role, speed: float = 1.0) -> None:
     data, work = tmp / "hub", tmp / "work"
     director: subprocess.Popen[bytes] | None = None
     hub: HubProcess | None = None
+    stopping = threading.Event()
 
     def clean_up() -> None:
         if director is not None:
@@ -50,14 +54,10 @@ def run_demo(role: Role, speed: float = 1.0) -> None:
         clean_up()
         os._exit(128 + signum)
 
-    def terminated(signum: int, _frame: object) -> None:
-        # Leave like q does (the terminal is restored); if that has not happened in 3 s, as
-        # after a hang-up, clean up and leave anyway.
-        app.call_later(app.exit)
-        timer = threading.Timer(3, hung_up, (signum, None))
-        timer.daemon = True
-        timer.start()
-
+    # Before anything starts, so that nothing started is left behind. A SIGTERM is only
+    # noted here: the watchdog thread leaves the way q does (see `_watch`).
+    signal.signal(signal.SIGHUP, hung_up)
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     try:
         # The children share our process group: if the terminal hangs up, they go with us.
         hub = HubProcess(data, own_session=False)
@@ -71,31 +71,41 @@ def run_demo(role: Role, speed: float = 1.0) -> None:
         _open_sample_train(url, opener)
         director = _start_director(url, data, work, name, role, speed, tmp)
         app = WarroomApp(url, token, local_tz())
-        signal.signal(signal.SIGHUP, hung_up)
-        signal.signal(signal.SIGTERM, terminated)
-        threading.Thread(target=_watch_terminal, args=(hung_up,), daemon=True).start()
-        app.run()
+        threading.Thread(target=_watch, args=(app, stopping, hung_up), daemon=True).start()
+        if not stopping.is_set():
+            app.run()
     finally:
         clean_up()
 
 
-def _watch_terminal(hung_up: Callable[[int, object], None]) -> None:
-    """Call `hung_up` when our terminal or our parent goes away.
+def _watch(
+    app: App[None], stopping: threading.Event, hung_up: Callable[[int, object], None]
+) -> None:
+    """Ends the demo when it is told to (SIGTERM), or its terminal or its parent goes away.
 
     Under `make demo`, make leads the terminal's session: when the terminal closes, make alone
     gets the SIGHUP and we get none, only a terminal that reads as empty forever.
     """
     parent = os.getppid()
     terminal = sys.stdin.isatty()
-    while True:
-        time.sleep(1)
+    while not stopping.wait(1):
         try:
             if terminal:
                 os.tcgetpgrp(sys.stdin.fileno())
         except OSError:
             hung_up(signal.SIGHUP, None)
         if os.getppid() != parent:
-            hung_up(signal.SIGHUP, None)
+            break
+    # Leave the way q does, so the terminal is restored; the hard way if that has not
+    # happened in 3 s. (From another thread: call_from_thread waits for the app's loop.)
+    threading.Thread(target=_exit_app, args=(app,), daemon=True).start()
+    time.sleep(3)
+    hung_up(signal.SIGTERM, None)
+
+
+def _exit_app(app: App[None]) -> None:
+    with contextlib.suppress(RuntimeError):  # not running (yet, or any more)
+        app.call_from_thread(app.exit)
 
 
 def _start_director(

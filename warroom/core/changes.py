@@ -94,6 +94,11 @@ class Changes:
     def repo(self, name: str) -> Manifest | None:
         return next((m for m in self.repos if m.repo == name), None)
 
+    @property
+    def commit_count(self) -> int:
+        """The commits received so far, over every repository."""
+        return sum(len(m.commits) for m in self.repos)
+
     def mark(self, repo: str, sha: str) -> Mark | None:
         return self.marks.get((repo, sha))
 

@@ -62,10 +62,16 @@ def recent_deployers(state: RoomState) -> list[Deployer]:
     return sorted(people, key=lambda d: (-d.count, d.name.lower(), d.email))
 
 
+def is_author(member: str, author: str, email: str) -> bool:
+    """Whether room member `member` looks like the commit author: the same name, or the user
+    part of the author's email."""
+    wanted = {author.lower(), email.partition("@")[0].lower()} - {""}
+    return bool(member) and member.lower() in wanted
+
+
 def _member(state: RoomState, name: str, email: str) -> str:
-    """The room member whose name is the author's name or the user part of their email."""
-    wanted = {name.lower(), email.partition("@")[0].lower()} - {""}
+    """The room member (not a visitor) who looks like the author, or ""."""
     for member in state.members.values():
-        if member.role is not Role.VISITOR and member.name.lower() in wanted:
+        if member.role is not Role.VISITOR and is_author(member.name, name, email):
             return member.name
     return ""

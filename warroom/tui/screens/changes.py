@@ -163,7 +163,7 @@ class ChangesScreen(Screen[None]):
             out.append(f" {label} ", "bold reverse" if mode == self.mode else "dim")
             out.append(" ")
         changes = self.changes
-        total = sum(len(m.commits) for m in changes.repos)
+        total = changes.commit_count
         repos = len(changes.repos)
         out.append(f"  {total} commits in {repos} repositor{'y' if repos == 1 else 'ies'}", "dim")
         self.query_one("#changes-tabs", Static).update(out)
@@ -481,12 +481,6 @@ class ChangesScreen(Screen[None]):
         command = revert_command(commit, self._where(repo))
         self.app.copy_to_clipboard(command)
         self.notify(command, title="Copied the revert command")
-
-
-def is_me(me: str, author: str, email: str) -> bool:
-    """Whether the author of a commit is the member `me` (by name or the email's user)."""
-    wanted = {author.lower(), email.partition("@")[0].lower()} - {""}
-    return bool(me) and me.lower() in wanted
 
 
 HELP = (

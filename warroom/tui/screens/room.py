@@ -22,6 +22,7 @@ from textual.widgets import Footer, Input
 
 from warroom.client import Answer, Status
 from warroom.core import Event, Role, RoomState, describe
+from warroom.core.deployers import is_author
 from warroom.core.stages import gates
 from warroom.tui.actions import train_bindings
 from warroom.tui.desk import TrainDesk
@@ -32,7 +33,7 @@ from warroom.tui.messages import (
     RoomApplied,
     RoomSynced,
 )
-from warroom.tui.screens.changes import ChangesScreen, is_me
+from warroom.tui.screens.changes import ChangesScreen
 from warroom.tui.screens.gate import GateScreen
 from warroom.tui.seatdesk import SeatDesk, seat_bindings
 from warroom.tui.widgets.alert_banner import AlertBanner
@@ -213,7 +214,7 @@ class RoomScreen(Screen[None]):
         elif event.kind in ("seat_accepted", "seat_vacated", "seat_taken"):
             self.notify(describe(event), title="The conductor seat")
         elif event.kind == "called_in":
-            mine = is_me(self.me, event.data["author"], event.data["email"])
+            mine = is_author(self.me, event.data["author"], event.data["email"])
             if mine:
                 self.app.bell()
             self.notify(
@@ -247,8 +248,7 @@ class RoomScreen(Screen[None]):
         may_take = self.seats.refusal("take") is None
         self.query_one(HandoffPanel).show(state, self.me, may_take=may_take)
         train = state.train
-        changes = state.changes
-        commits = sum(len(m.commits) for m in changes.repos) if changes is not None else 0
+        commits = state.changes.commit_count if state.changes is not None else 0
         self.query_one(TrainBar).show(train, commits)
         self.query_one(BlockerBanner).show(train)
         self.query_one(AlertBanner).show(state.alerts)
