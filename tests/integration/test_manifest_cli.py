@@ -11,7 +11,12 @@ from typing import Any
 
 import pytest
 
-from tests.unit.git_fixture import ANA, CAT, FOO, History, Repo, standard_history
+from tests.unit.git_fixture import (
+    History,
+    Repo,
+    checkout_extension,
+    standard_history,
+)
 from warroom.hubproc import HubProcess
 
 WMF = "/srv/mediawiki/php-1.44.0-wmf.5"
@@ -41,13 +46,7 @@ def core(tmp_path: Path) -> History:
 
 @pytest.fixture
 def extension(tmp_path: Path) -> Repo:
-    ext = Repo(tmp_path / "checkout-ext")
-    ext.commit("Initial import", ANA, {"includes/Foo.php": FOO})
-    ext.repo.git.tag("wmf.4")
-    ext.edit_line("includes/Foo.php", 7, "$seven = 'checkout';")
-    ext.commit("Checkout: count again", CAT)
-    ext.repo.git.tag("wmf.5")
-    return ext
+    return checkout_extension(tmp_path / "checkout-ext")
 
 
 def token(hub: HubProcess, name: str, role: str) -> str:

@@ -15,7 +15,12 @@ from tests.tui.helpers import notifications, region_text, screen_text, until
 from tests.tui.test_logs import feed
 from tests.tui.test_seat import count_bells, said, toasted
 from tests.tui.test_train import joined, ok, synced
-from tests.unit.git_fixture import ANA, CAT, FOO, History, Repo, standard_history
+from tests.unit.git_fixture import (
+    History,
+    Repo,
+    checkout_extension,
+    standard_history,
+)
 from warroom.hubproc import HubProcess
 from warroom.manifest import publish_commands, read_manifest
 from warroom.tui.app import WarroomApp
@@ -41,13 +46,7 @@ def core(tmp_path: Path) -> History:
 
 @pytest.fixture
 def extension(tmp_path: Path) -> Repo:
-    ext = Repo(tmp_path / "checkout-ext")
-    ext.commit("Initial import", ANA, {"includes/Foo.php": FOO})
-    ext.repo.git.tag("wmf.4")
-    ext.edit_line("includes/Foo.php", 7, "$seven = 'checkout';")
-    ext.commit("Checkout: count again", CAT)
-    ext.repo.git.tag("wmf.5")
-    return ext
+    return checkout_extension(tmp_path / "checkout-ext")
 
 
 async def publish(app: WarroomApp, path: Path, from_rev: str, to_rev: str, name: str) -> None:

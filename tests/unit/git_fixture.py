@@ -116,3 +116,15 @@ def standard_history(path: Path) -> History:
     h.shas["js"] = r.commit("Return the real total", RAJ)
     r.repo.git.tag("v2")
     return h
+
+
+def checkout_extension(path: Path) -> Repo:
+    """An extension whose own includes/Foo.php Cat changed between wmf.4 and wmf.5: the same
+    file name as core's, so suspects must tell the repositories apart."""
+    ext = Repo(path)
+    ext.commit("Initial import", ANA, {"includes/Foo.php": FOO})
+    ext.repo.git.tag("wmf.4")
+    ext.edit_line("includes/Foo.php", 7, "$seven = 'checkout';")
+    ext.commit("Checkout: count again", CAT)
+    ext.repo.git.tag("wmf.5")
+    return ext
