@@ -9,6 +9,7 @@ demo's fatal error points at exactly that line, so `git blame` names the change.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,18 +44,24 @@ class DemoRepos:
     culprit: str
 
 
-class _Builder:
-    def __init__(self, path: Path) -> None:
+class GitRepo:
+    """A repository at `path` that commits as whoever you say, each commit `step` seconds
+    after the last from `start`: the same shas every time. The tests build theirs with it."""
+
+    def __init__(
+        self, path: Path, *, branch: str = "master", start: int = START, step: int = 3271
+    ) -> None:
         path.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self.repo = git.Repo.init(path, initial_branch="master")
+        self.repo = git.Repo.init(path, initial_branch=branch)
         with self.repo.config_writer() as config:
             config.set_value("user", "name", "Demo")
             config.set_value("user", "email", "demo@example.org")
             config.set_value("commit", "gpgsign", "false")
-        self._clock = itertools.count(START, 3271)
+        self._clock = itertools.count(start, step)
 
-    def _env(self, who: tuple[str, str]) -> dict[str, str]:
+    def env(self, who: tuple[str, str]) -> dict[str, str]:
+        """Git's environment for one commit by `who` at the next time on the clock."""
         date = f"{next(self._clock)} +0000"
         name, email = who
         return {
@@ -62,31 +69,39 @@ class _Builder:
             "GIT_COMMITTER_NAME": name, "GIT_COMMITTER_EMAIL": email, "GIT_COMMITTER_DATE": date,
         }  # fmt: skip
 
-    def write(self, rel: str, text: str) -> None:
+    def write(self, rel: str, text: str | bytes) -> None:
         target = self.path / rel
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
+        if isinstance(text, bytes):
+            target.write_bytes(text)
+        else:
+            target.write_text(text, encoding="utf-8")
 
     def edit(self, rel: str, line: int, text: str) -> None:
+        """Replace line `line` (from 1) of `rel` with `text`."""
         lines = (self.path / rel).read_text(encoding="utf-8").splitlines(keepends=True)
         lines[line - 1] = text + "\n"
         self.write(rel, "".join(lines))
 
     def commit(
-        self, message: str, who: tuple[str, str], files: dict[str, str] | None = None
+        self, message: str, who: tuple[str, str], files: Mapping[str, str | bytes] | None = None
     ) -> str:
+        """Write `files`, stage everything, commit; the new sha."""
         for rel, text in (files or {}).items():
             self.write(rel, text)
         self.repo.git.add("-A")
-        self.repo.git.commit("-q", "--allow-empty", "-m", message, env=self._env(who))
+        self.repo.git.commit("-q", "--allow-empty", "-m", message, env=self.env(who))
+        return self.head()
+
+    def head(self) -> str:
         return self.repo.head.commit.hexsha
 
     def merge(self, branch: str, who: tuple[str, str]) -> None:
         self.repo.git.merge("-q", "--no-ff", "-m", f"Merge branch '{branch}'", branch,
-                            env=self._env(who))  # fmt: skip
+                            env=self.env(who))  # fmt: skip
 
     def revert(self, sha: str, who: tuple[str, str]) -> None:
-        self.repo.git.revert("--no-edit", sha, env=self._env(who))
+        self.repo.git.revert("--no-edit", sha, env=self.env(who))
 
 
 def _bug(n: int) -> str:
@@ -101,7 +116,7 @@ def build(base: Path) -> DemoRepos:
 
 
 def _build_core(path: Path) -> str:
-    r = _Builder(path)
+    r = GitRepo(path)
     files = {
         BAD_FILE: php_file("SearchEngine"),
         "includes/specials/SpecialSearch.php": php_file("SpecialSearch", 120),
@@ -187,7 +202,7 @@ def _build_core(path: Path) -> str:
 
 
 def _build_extension(path: Path) -> Path:
-    r = _Builder(path)
+    r = GitRepo(path)
     r.commit("Import CirrusSearch", ANA, {"includes/Searcher.php": php_file("Searcher")})
     r.repo.git.tag(FROM)
     for n, (who, subject) in enumerate(

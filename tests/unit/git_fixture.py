@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import git
+from warroom.demorepo import GitRepo
 
 ANA = ("Ana Lima", "ana@example.org")
 RAJ = ("Raj Patel", "raj@example.org")
@@ -16,57 +16,20 @@ CAT = ("Cat Ng", "cat@example.com")
 FOO = "".join(f"$line{n} = {n};\n" for n in range(1, 21))  # includes/Foo.php, 20 lines
 
 
-class Repo:
-    """A repository in a temporary directory that commits as whoever you say."""
+class Repo(GitRepo):
+    """A repository in a temporary directory: `main`, an hour between commits from a fixed
+    date, Ana unless you say whom."""
 
     def __init__(self, path: Path) -> None:
-        path.mkdir(parents=True, exist_ok=True)
-        self.path = path
-        self.repo = git.Repo.init(path, initial_branch="main")
-        with self.repo.config_writer() as config:
-            config.set_value("user", "name", "Fixture")
-            config.set_value("user", "email", "fixture@example.org")
-            config.set_value("commit", "gpgsign", "false")
-        self.clock = 1_790_000_000
-
-    def write(self, rel: str, text: str | bytes) -> None:
-        target = self.path / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(text, bytes):
-            target.write_bytes(text)
-        else:
-            target.write_text(text)
-
-    def env(self, who: tuple[str, str]) -> dict[str, str]:
-        self.clock += 3600
-        date = f"{self.clock} +0000"
-        name, email = who
-        return {
-            "GIT_AUTHOR_NAME": name,
-            "GIT_AUTHOR_EMAIL": email,
-            "GIT_AUTHOR_DATE": date,
-            "GIT_COMMITTER_NAME": name,
-            "GIT_COMMITTER_EMAIL": email,
-            "GIT_COMMITTER_DATE": date,
-        }
+        super().__init__(path, branch="main", start=1_790_003_600, step=3600)
 
     def commit(
         self, message: str, who: tuple[str, str] = ANA, files: dict[str, str | bytes] | None = None
     ) -> str:
-        """Write `files`, stage everything, commit; the new sha."""
-        for rel, text in (files or {}).items():
-            self.write(rel, text)
-        self.repo.git.add("-A")
-        self.repo.git.commit("-q", "--allow-empty", "-m", message, env=self.env(who))
-        return self.head()
-
-    def head(self) -> str:
-        return self.repo.head.commit.hexsha
+        return super().commit(message, who, files)
 
     def edit_line(self, rel: str, number: int, text: str) -> None:
-        lines = (self.path / rel).read_text().splitlines(keepends=True)
-        lines[number - 1] = text + "\n"
-        self.write(rel, "".join(lines))
+        self.edit(rel, number, text)
 
 
 @dataclass
