@@ -18,10 +18,10 @@ from warroom.protocol import check_room
 
 SECRET_FILE = "secret.key"
 _ALGORITHM = "HS256"
-# The hub signs its own events as "hub"; nobody else may.
+# The hub signs its own events as "hub"; nobody else may, in any case.
 RESERVED_NAMES = frozenset({"hub"})
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,39}$")
-_TTL = re.compile(r"^(\d+)([smhd])$")
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,39}")
+_TTL = re.compile(r"(\d+)([smhd])")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
@@ -31,12 +31,24 @@ class AuthError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Claims:
-    """What a valid token grants."""
+    """What a valid token grants; `id` and `issued` let it be revoked."""
 
     room: str
     name: str
     role: Role
     expires: float
+    id: str = ""
+    issued: float = 0.0
+    rerole: bool = False  # the operator let this token give its person a new role
+
+
+def is_name(name: object) -> bool:
+    """Whether `name` can name a person: the whole of it, and not a reserved name."""
+    return (
+        isinstance(name, str)
+        and _NAME.fullmatch(name) is not None
+        and name.lower() not in RESERVED_NAMES
+    )
 
 
 def load_or_create_secret(data_dir: Path, secret_file: Path | None = None) -> bytes:
@@ -62,7 +74,7 @@ def load_or_create_secret(data_dir: Path, secret_file: Path | None = None) -> by
 
 def parse_ttl(text: str) -> int:
     """Seconds in a duration such as 90s, 30m, 12h or 7d."""
-    match = _TTL.match(text.strip())
+    match = _TTL.fullmatch(text.strip())
     if not match or int(match.group(1)) == 0:
         raise AuthError(f"bad duration {text!r}: use a number and s, m, h or d, for example 12h")
     return int(match.group(1)) * _UNITS[match.group(2)]
@@ -70,17 +82,53 @@ def parse_ttl(text: str) -> int:
 
 def check_name(name: str) -> str:
     """Return `name` if it can name a person: 1-40 of letters, digits, '.', '_', '@', '-'."""
-    if not _NAME.match(name) or name in RESERVED_NAMES:
+    if not is_name(name):
         raise AuthError(f"bad name {name!r}: use 1-40 letters, digits, '.', '_', '@' or '-'")
     return name
 
 
-def mint(secret: bytes, room: str, name: str, role: Role, ttl: int, now: float) -> str:
-    """A token for `name` as `role` in `room`, valid for `ttl` seconds from `now`."""
+def mint(
+    secret: bytes,
+    room: str,
+    name: str,
+    role: Role,
+    ttl: int,
+    now: float,
+    *,
+    token_id: str | None = None,
+    rerole: bool = False,
+) -> str:
+    """A token for `name` as `role` in `room`, valid for `ttl` seconds from `now`, with a
+    random id (`jti`) to revoke it by; `rerole` lets it change the person's role."""
     check_room(room)
     check_name(name)
-    claims = {"room": room, "sub": name, "role": role.value, "iat": int(now), "exp": int(now + ttl)}
+    claims: dict[str, object] = {
+        "room": room,
+        "sub": name,
+        "role": role.value,
+        "iat": int(now),
+        "exp": int(now + ttl),
+        "jti": token_id or secrets.token_hex(8),
+    }
+    if rerole:
+        claims["rerole"] = True
     return jwt.encode(claims, secret, algorithm=_ALGORITHM)
+
+
+def token_id(token: str) -> str:
+    """The id (`jti`) a token carries, read without checking it; "" when it has none."""
+    claims = peek(token)
+    jti = claims.get("jti", "")
+    return jti if isinstance(jti, str) else ""
+
+
+def peek(token: str) -> dict[str, object]:
+    """A token's claims, unverified: only for saying whom a refused token named."""
+    try:
+        claims = jwt.decode(token, options={"verify_signature": False})
+    except jwt.PyJWTError:
+        return {}
+    return claims if isinstance(claims, dict) else {}
 
 
 def verify(secret: bytes, token: str, room: str, now: float) -> Claims:
@@ -114,6 +162,11 @@ def verify(secret: bytes, token: str, room: str, now: float) -> Claims:
     except ValueError:
         raise AuthError(f"token names an unknown role {claims['role']!r}") from None
     name = claims["sub"]
-    if not isinstance(name, str) or not _NAME.match(name) or name in RESERVED_NAMES:
+    if not is_name(name):
         raise AuthError("token names no valid person")
-    return Claims(room, name, role, float(exp))
+    jti, iat = claims.get("jti", ""), claims.get("iat", 0)
+    if not isinstance(jti, str) or len(jti) > 64:
+        raise AuthError("token is malformed: jti is not a short string")
+    if not isinstance(iat, int | float) or isinstance(iat, bool):
+        raise AuthError("token is malformed: iat is not a number")
+    return Claims(room, name, role, float(exp), jti, float(iat), claims.get("rerole") is True)

@@ -1,4 +1,10 @@
-"""The hub: accepts websocket connections, authenticates them, and routes their frames to rooms."""
+"""The hub: accepts websocket connections, authenticates them, and routes their frames to rooms.
+
+Admission is bounded everywhere a stranger could make the hub hold something: connections
+not yet past their hello (the oldest is let go when there are too many), connections and
+reconnections per person, frames per person across all their connections, bytes queued per
+connection. Rooms open on first use and are put away when nobody has used them for a while.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +15,9 @@ import secrets
 import ssl
 import time
 import zoneinfo
-from dataclasses import dataclass
+from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from http import HTTPStatus
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -19,11 +27,13 @@ from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
-from server.auth import AuthError, verify
-from server.journal import Journal
+from server.admission import Person
+from server.auth import AuthError, Claims, is_name, peek, verify
+from server.deadlines import DeadlineIndex
+from server.journal import Journal, JournalDamaged, secure_dir
 from server.peer import Peer
-from server.ratelimit import TokenBucket
-from server.room import RoomHost, Submission
+from server.revocations import Revocations
+from server.room import Clock, RoomHost, Submission, digest, next_deadline, room_refusal
 from warroom import protocol as p
 from warroom.core import Actor, Code, Role
 from warroom.protocol import Close, ErrorCode, ProtocolError
@@ -37,6 +47,7 @@ _CLOSE_FOR = {
     ErrorCode.UNSUPPORTED_VERSION: Close.UNSUPPORTED_VERSION,
     ErrorCode.HANDSHAKE_REQUIRED: Close.HANDSHAKE_REQUIRED,
 }
+POLL = 0.5  # seconds between looks at the revocation file
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,50 +57,258 @@ class HubConfig:
     data_dir: Path
     secret: bytes
     max_frame: int = 1 << 20
-    send_queue: int = 1024
-    rate: float = 50.0
+    send_budget: int = 4 << 20  # bytes queued for one connection before it is cut off
+    rate: float = 50.0  # frames per second per person, over all their connections
     burst: float = 200.0
     handshake_timeout: float = 10.0
     retention: int = 50_000
+    max_conns: int = 8  # open connections per person and room
+    join_rate: float = 30.0  # connections a person may open per minute (and at once)
+    max_pending: int = 256  # connections not yet past their hello
+    room_idle: float = 60.0  # seconds a room nobody uses stays open
+    linger: float = 10.0  # seconds a visitor's leaving waits for them to come back
+    io_threads: int = 8  # journal threads shared by every room
+
+
+class RoomUnavailable(Exception):
+    """A room that cannot be served now; the message says why, for the people refused."""
+
+
+@dataclass(slots=True)
+class _Live:
+    """One admitted connection: its peer, its token and the timer that ends it."""
+
+    peer: Peer
+    claims: Claims
+    expiry: asyncio.TimerHandle | None = None
+
+
+@dataclass(slots=True)
+class _Rooms:
+    """The hub's book of rooms: open, opening, closing, in use, and waiting to wake."""
+
+    open: dict[str, RoomHost] = field(default_factory=dict)
+    opening: dict[str, asyncio.Task[RoomHost]] = field(default_factory=dict)  # by casefold
+    closing: dict[str, asyncio.Task[None]] = field(default_factory=dict)
+    users: dict[str, int] = field(default_factory=dict)
+    idle: dict[str, asyncio.TimerHandle] = field(default_factory=dict)
+    wake: dict[str, asyncio.TimerHandle] = field(default_factory=dict)
+    files: dict[str, str] = field(default_factory=dict)  # casefold name -> name on disk
 
 
 class Hub:
     """Every room this process serves, and the websocket handler that feeds them."""
 
-    def __init__(self, config: HubConfig) -> None:
+    def __init__(self, config: HubConfig, clock: Clock = time.time) -> None:
         self.config = config
-        self.rooms: dict[str, RoomHost] = {}
-        self._opening: dict[str, asyncio.Task[RoomHost]] = {}
+        self.clock = clock
+        self._book = _Rooms()
+        self._people: dict[tuple[str, str], Person] = {}
+        self._live: dict[Peer, _Live] = {}
+        self._pending: OrderedDict[ServerConnection, None] = OrderedDict()
+        self._pool = ThreadPoolExecutor(config.io_threads, thread_name_prefix="journal")
+        self._index: DeadlineIndex | None = None
+        self._revoked: Revocations | None = None
+        self._poller: asyncio.Task[None] | None = None
+        self._stopping = False
+
+    @property
+    def rooms(self) -> dict[str, RoomHost]:
+        """The rooms open now, by name."""
+        return self._book.open
+
+    # --- life cycle ------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Read the hub's own files and wake every room whose deadline is due."""
+        rooms_dir = self.config.data_dir / "rooms"
+        secure_dir(rooms_dir)
+        for path in rooms_dir.iterdir():
+            if path.suffix in (".db", ".hwm"):
+                self._book.files.setdefault(path.stem.casefold(), path.stem)
+        loop = asyncio.get_running_loop()
+        self._index = await loop.run_in_executor(
+            self._pool, DeadlineIndex, self.config.data_dir / "hub.db"
+        )
+        self._revoked = await loop.run_in_executor(self._pool, Revocations, self.config.data_dir)
+        for name, due in (await loop.run_in_executor(self._pool, self._index.all)).items():
+            self._wake_at(name, due)
+        self._poller = asyncio.create_task(self._poll(), name="hub-poll")
+
+    async def close(self) -> None:
+        """Stop every room, writing what is queued, and close the hub's files."""
+        self._stopping = True
+        if self._poller is not None:
+            self._poller.cancel()
+        book = self._book
+        for handle in (*book.idle.values(), *book.wake.values()):
+            handle.cancel()
+        for person in self._people.values():
+            for name, sub in person.release_lingering():
+                host = book.open.get(name)
+                if host is not None:
+                    host.submit(sub)
+        await asyncio.gather(*book.closing.values(), return_exceptions=True)
+        for host in list(book.open.values()):
+            await host.stop()
+        book.open.clear()
+        loop = asyncio.get_running_loop()
+        for closer in (self._index, self._revoked):
+            if closer is not None:
+                await loop.run_in_executor(self._pool, closer.close)
+        self._pool.shutdown(wait=True)
+
+    # --- rooms -----------------------------------------------------------------------------
 
     async def room(self, name: str) -> RoomHost:
-        """The room called `name`, loaded from its journal on first use."""
-        if name in self.rooms:
-            return self.rooms[name]
-        task = self._opening.get(name)
+        """The room called `name`, loaded from its journal on first use; RoomUnavailable if
+        it cannot be served (a damaged journal, a full disk, a name taken in another case)."""
+        book = self._book
+        while True:
+            closing = book.closing.get(name)
+            if closing is None:
+                break
+            await asyncio.wait([closing])
+        host = book.open.get(name)
+        if host is not None:
+            return host
+        key = name.casefold()
+        on_disk = book.files.get(key)
+        if on_disk is not None and on_disk != name:
+            raise RoomUnavailable(f"its name differs only in case from room {on_disk}")
+        task = book.opening.get(key)
         if task is None:
             task = asyncio.create_task(self._open(name))
-            self._opening[name] = task
-        return await task
+            book.opening[key] = task
+            task.add_done_callback(lambda _t: book.opening.pop(key, None))
+        host = await asyncio.shield(task)
+        if host.name != name:
+            raise RoomUnavailable(f"its name differs only in case from room {host.name}")
+        return host
 
     async def _open(self, name: str) -> RoomHost:
         path = self.config.data_dir / "rooms" / f"{name}.db"
-        journal = await asyncio.to_thread(Journal, path)
-        host = RoomHost(name, journal, self.config.retention)
-        await host.start()
-        self.rooms[name] = host
+        loop = asyncio.get_running_loop()
+        try:
+            journal = await loop.run_in_executor(self._pool, Journal, path)
+        except JournalDamaged as exc:
+            log.error("room %s: journal damaged, refusing to serve it: %s", name, exc)
+            raise RoomUnavailable(f"its journal is damaged: {exc}") from None
+        except OSError as exc:
+            log.error("room %s: cannot open its journal: %s", name, exc)
+            raise RoomUnavailable(f"its journal cannot be opened: {exc.strerror or exc}") from None
+        except Exception as exc:
+            log.exception("room %s: cannot open its journal", name)
+            raise RoomUnavailable(f"its journal cannot be opened: {exc}") from None
+        self._book.files[name.casefold()] = name
+        host = RoomHost(
+            name,
+            journal,
+            self._pool,
+            retention=self.config.retention,
+            clock=self.clock,
+            index=self._index,
+            on_damage=self._put_away_damaged,
+        )
+        try:
+            await host.start()
+        except JournalDamaged as exc:
+            log.error("room %s: journal damaged, refusing to serve it: %s", name, exc)
+            await loop.run_in_executor(self._pool, journal.close)
+            raise RoomUnavailable(f"its journal is damaged: {exc}") from None
+        except Exception as exc:
+            log.exception("room %s: cannot load its journal", name)
+            await loop.run_in_executor(self._pool, journal.close)
+            raise RoomUnavailable(f"its journal cannot be loaded: {exc}") from None
+        wake = self._book.wake.pop(name, None)
+        if wake is not None:
+            wake.cancel()  # the room's own timers take over
+        self._book.open[name] = host
+        self._schedule_idle(name)
         return host
 
-    async def close(self) -> None:
-        """Stop every room, closing its journal."""
-        for host in list(self.rooms.values()):
+    def _use(self, name: str) -> None:
+        book = self._book
+        book.users[name] = book.users.get(name, 0) + 1
+        handle = book.idle.pop(name, None)
+        if handle is not None:
+            handle.cancel()
+
+    def _release(self, name: str) -> None:
+        book = self._book
+        book.users[name] = book.users.get(name, 1) - 1
+        if book.users[name] <= 0:
+            del book.users[name]
+            self._schedule_idle(name)
+
+    def _schedule_idle(self, name: str) -> None:
+        book = self._book
+        if self._stopping or book.users.get(name) or name in book.idle:
+            return
+        loop = asyncio.get_running_loop()
+        book.idle[name] = loop.call_later(self.config.room_idle, self._idle_check, name)
+
+    def _idle_check(self, name: str) -> None:
+        book = self._book
+        book.idle.pop(name, None)
+        host = book.open.get(name)
+        if host is None or book.users.get(name) or self._stopping:
+            return
+        if not host.idle:
+            self._schedule_idle(name)
+            return
+        del book.open[name]
+        book.closing[name] = asyncio.create_task(self._put_away(host))
+
+    async def _put_away(self, host: RoomHost) -> None:
+        """Close an idle room; it reopens on the next join, or on its next deadline."""
+        try:
             await host.stop()
-        self.rooms.clear()
+        except Exception:
+            log.exception("room %s: could not close it cleanly", host.name)
+        finally:
+            self._book.closing.pop(host.name, None)
+        due = next_deadline(host.state)
+        if due is not None and not self._stopping:
+            self._wake_at(host.name, due)
+
+    def _put_away_damaged(self, host: RoomHost, why: str) -> None:
+        if self._book.open.get(host.name) is host:
+            del self._book.open[host.name]
+            self._book.closing[host.name] = asyncio.create_task(self._put_away(host))
+
+    def _wake_at(self, name: str, due: float) -> None:
+        book = self._book
+        old = book.wake.pop(name, None)
+        if old is not None:
+            old.cancel()
+        delay = max(0.0, due - self.clock())
+        loop = asyncio.get_running_loop()
+        book.wake[name] = loop.call_later(
+            delay, lambda: asyncio.create_task(self._wake(name), name=f"wake-{name}")
+        )
+
+    async def _wake(self, name: str) -> None:
+        """Open a closed room for a deadline that came; it acts, then goes idle again."""
+        self._book.wake.pop(name, None)
+        if self._stopping:
+            return
+        self._use(name)
+        try:
+            await self.room(name)
+        except RoomUnavailable as exc:
+            log.error("room %s: could not wake it for its deadline: %s", name, exc)
+        finally:
+            self._release(name)
+
+    # --- connections -----------------------------------------------------------------------
 
     def process_request(self, conn: ServerConnection, request: Request) -> Response | None:
-        """Answer GET /healthz with 200 on the websocket port; let everything else upgrade."""
-        if request.path == "/healthz":
+        """Answer GET /healthz with 200 on the websocket port; let upgrades through."""
+        upgrade = "upgrade" in request.headers.get("Connection", "").lower()
+        if request.path == "/healthz" and not upgrade:
             return conn.respond(HTTPStatus.OK, "ok\n")
-        if "upgrade" not in request.headers.get("Connection", "").lower():
+        if not upgrade:
             return Response(
                 HTTPStatus.UPGRADE_REQUIRED,
                 "Upgrade Required",
@@ -97,6 +316,19 @@ class Hub:
                 b"this is a warroom hub: connect with `warroom join`\n",
             )
         return None
+
+    def arrived(self, conn: ServerConnection) -> None:
+        """A TCP connection was accepted: count it until its hello is accepted, and let the
+        oldest such connection go when there are too many (idle sockets must not starve
+        people trying to join)."""
+        self._pending[conn] = None
+        while len(self._pending) > self.config.max_pending:
+            oldest, _ = self._pending.popitem(last=False)
+            oldest.transport.abort()
+
+    def departed(self, conn: ServerConnection) -> None:
+        """A TCP connection ended."""
+        self._pending.pop(conn, None)
 
     async def handler(self, ws: ServerConnection) -> None:
         """Run one connection: handshake, then commands until it closes."""
@@ -121,7 +353,7 @@ class Hub:
             if path_room and path_room != hello.room:
                 raise ProtocolError(
                     ErrorCode.BAD_ROOM,
-                    f"URL names room {path_room!r} but hello names {hello.room!r}",
+                    f"URL names room {path_room[:64]!r} but hello names {hello.room!r}",
                 )
             if hello.tz not in _ZONES:
                 raise ProtocolError(
@@ -132,40 +364,123 @@ class Hub:
         except ProtocolError as exc:
             await _refuse(ws, exc.code, _CLOSE_FOR.get(exc.code, Close.BAD_FRAME), exc.message)
             return
-        try:
-            claims = verify(self.config.secret, hello.token, hello.room, time.time())
-        except AuthError as exc:
-            await _refuse(ws, ErrorCode.UNAUTHORIZED, Close.UNAUTHORIZED, str(exc))
+        claims = await self._admit(ws, hello)
+        if claims is None:
             return
-        actor = Actor(claims.name, claims.role, secrets.token_hex(6), hello.tz)
-        host = await self.room(hello.room)
-        wants_logs = hello.presence if hello.logs is None else hello.logs
-        peer = Peer(ws, actor, self.config.send_queue, logs=wants_logs)
-        peer.log_from = hello.logs_from
-        # A script's connection (presence false) is not a person arriving: no join, no leave.
-        op = "join" if hello.presence else None
-        host.submit(
-            Submission(actor, op, {"tz": hello.tz}, trusted=True, joining=peer, resume=hello.resume)
-        )
+        self._pending.pop(ws, None)
+        person = self._person(hello.room, claims.name)
+        self._use(hello.room)
         try:
-            await self._serve(ws, conn, host, peer)
+            await self._join(ws, conn, hello, claims, person)
+        finally:
+            self._release(hello.room)
+
+    async def _admit(self, ws: ServerConnection, hello: p.Hello) -> Claims | None:
+        """The claims of an acceptable hello; otherwise refuse the connection, say why (and
+        log it, never the token), and return None."""
+        try:
+            claims = verify(self.config.secret, hello.token, hello.room, self.clock())
+            revoked = self._revoked.reason(claims) if self._revoked is not None else None
+            if revoked:
+                raise AuthError(revoked)
+        except AuthError as exc:
+            claimed = peek(hello.token).get("sub")
+            who = claimed if is_name(claimed) else "a token naming nobody"
+            log.warning("refused %s for room %s from %s: %s", who, hello.room, _peer(ws), exc)
+            await _refuse(ws, ErrorCode.UNAUTHORIZED, Close.UNAUTHORIZED, str(exc))
+            return None
+        person = self._person(hello.room, claims.name)
+        refusal = person.admit(self.clock(), self.config.max_conns)
+        if refusal:
+            log.warning("refused %s for room %s: %s", claims.name, hello.room, refusal)
+            await _refuse(ws, ErrorCode.TOO_MANY, Close.TOO_MANY, refusal)
+            return None
+        return claims
+
+    async def _join(
+        self,
+        ws: ServerConnection,
+        conn: p.HubConnection,
+        hello: p.Hello,
+        claims: Claims,
+        person: Person,
+    ) -> None:
+        try:
+            host = await self.room(hello.room)
+        except RoomUnavailable as exc:
+            reason = room_refusal(hello.room, str(exc))
+            await _refuse(ws, ErrorCode.ROOM_UNAVAILABLE, Close.ROOM_UNAVAILABLE, reason)
+            return
+        member = host.state.members.get(claims.name)
+        if member is not None and member.role is not claims.role and not claims.rerole:
+            reason = (
+                f"{claims.name} is in this room as {member.role.value}; a token naming them"
+                f" {claims.role.value} is refused"
+            )
+            log.warning("refused %s for room %s: %s", claims.name, hello.room, reason)
+            await _refuse(ws, ErrorCode.UNAUTHORIZED, Close.UNAUTHORIZED, reason)
+            return
+        wants_logs = hello.presence if hello.logs is None else hello.logs
+        # A visitor back within the linger keeps the connection id it left with: no churn.
+        conn_id = person.take_back() if hello.presence else None
+        rejoining = conn_id is not None
+        if rejoining:
+            self._release(hello.room)  # the use its held leave kept
+        actor = Actor(claims.name, claims.role, conn_id or secrets.token_hex(6), hello.tz)
+        peer = Peer(ws, actor, self.config.send_budget, logs=wants_logs)
+        peer.log_from = hello.logs_from
+        live = self._live[peer] = _Live(peer, claims)
+        person.conns.add(peer)
+        delay = claims.expires - self.clock()
+        live.expiry = asyncio.get_running_loop().call_later(delay, self._end_token, peer)
+        # A script's connection (presence false) is not a person arriving: no join, no leave.
+        op = "join" if hello.presence and not rejoining else None
+        args = {"tz": hello.tz, **({"rerole": True} if claims.rerole else {})}
+        host.submit(Submission(actor, op, args, trusted=True, joining=peer, resume=hello.resume))
+        try:
+            await self._serve(ws, conn, host, peer, person)
         finally:
             host.remove(peer)
+            person.conns.discard(peer)
+            if live.expiry is not None:
+                live.expiry.cancel()
+            self._live.pop(peer, None)
             if hello.presence:
-                host.submit(Submission(actor, "leave", {}, trusted=True))
+                self._leave(host, person, actor)
             await peer.finish()
 
+    def _leave(self, host: RoomHost, person: Person, actor: Actor) -> None:
+        leave = Submission(actor, "leave", {}, trusted=True)
+        if actor.role is not Role.VISITOR or self._stopping or self.config.linger <= 0:
+            host.submit(leave)
+            return
+        # The room stays in use while the leave waits, so it is written before it closes.
+        self._use(host.name)
+
+        def gone() -> None:
+            host.submit(leave)
+            self._release(host.name)
+
+        person.linger(actor.conn, host.name, leave, self.config.linger, gone)
+
     async def _serve(
-        self, ws: ServerConnection, conn: p.HubConnection, host: RoomHost, peer: Peer
+        self,
+        ws: ServerConnection,
+        conn: p.HubConnection,
+        host: RoomHost,
+        peer: Peer,
+        person: Person,
     ) -> None:
-        bucket = TokenBucket(self.config.rate, self.config.burst)
-        strikes = 0
+        live = self._live[peer]
         with contextlib.suppress(ConnectionClosed):
             async for data in ws:
-                if not bucket.take(time.monotonic()):
-                    strikes += 1
-                    # A client that ignores rate_limited rejects is flooding; cut it off.
-                    if strikes > self.config.burst:
+                now = self.clock()
+                if now >= live.claims.expires:
+                    self._end_token(peer)
+                    break
+                if not person.bucket.take(time.monotonic()):
+                    if person.strike(time.monotonic()):
+                        # A client that ignores rate_limited rejects is flooding; cut it off.
                         peer.drop(Close.RATE_LIMITED, "too many frames; slow down")
                         # Keep reading (and discarding) so the client's close reply gets through.
                         async for _ in ws:
@@ -173,7 +488,6 @@ class Hub:
                         return
                     _reject_flood(peer, data)
                     continue
-                strikes = 0
                 try:
                     frame = conn.receive(data)
                 except ProtocolError as exc:
@@ -184,7 +498,15 @@ class Hub:
                     continue
                 assert isinstance(frame, p.Cmd)
                 host.submit(
-                    Submission(peer.actor, frame.op, frame.args, cmd_id=frame.id, reply=peer)
+                    Submission(
+                        peer.actor,
+                        frame.op,
+                        frame.args,
+                        cmd_id=frame.id,
+                        reply=peer,
+                        size=len(data),
+                        digest=digest(frame.op, frame.args),
+                    )
                 )
 
     def _feed(self, host: RoomHost, peer: Peer, frame: p.Logs) -> None:
@@ -194,8 +516,56 @@ class Hub:
         assert host.logs is not None
         host.logs.receive(peer, frame)
 
+    def _person(self, room: str, name: str) -> Person:
+        key = (room, name)
+        person = self._people.get(key)
+        if person is None:
+            person = self._people[key] = Person(
+                self.config.rate, self.config.burst, self.config.join_rate
+            )
+        return person
+
+    def _end_token(self, peer: Peer, why: str = "") -> None:
+        """Close a connection whose token ran out (or was revoked, saying `why`)."""
+        if why:
+            code, text = Close.TOKEN_REVOKED, why
+        else:
+            code, text = Close.TOKEN_EXPIRED, "your token expired; ask for a new one"
+        log.warning("closed %s (connection %s): %s", peer.actor.name, peer.actor.conn, text)
+        peer.push(p.encode(p.Error(ErrorCode.UNAUTHORIZED, text)))
+        peer.drop(code, text)
+
+    async def _poll(self) -> None:
+        """Look at the revocation file twice a second; forget people long gone."""
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(POLL)
+            revoked = self._revoked
+            if revoked is not None and await loop.run_in_executor(self._pool, revoked.refresh):
+                for live in list(self._live.values()):
+                    why = revoked.reason(live.claims)
+                    if why:
+                        self._end_token(live.peer, why)
+            now = time.monotonic()
+            for key in [k for k, v in self._people.items() if v.forgettable(now)]:
+                del self._people[key]
+
     async def serve(self, host: str, port: int, tls: ssl.SSLContext | None = None) -> Server:
         """Start listening; the returned server's sockets tell the bound port."""
+        await self.start()
+        hub = self
+
+        class _Connection(ServerConnection):
+            """Tells the hub when a TCP connection starts and ends, before any handshake."""
+
+            def connection_made(self, transport: asyncio.BaseTransport) -> None:
+                super().connection_made(transport)
+                hub.arrived(self)
+
+            def connection_lost(self, exc: Exception | None) -> None:
+                super().connection_lost(exc)
+                hub.departed(self)
+
         return await serve(
             self.handler,
             host,
@@ -207,7 +577,16 @@ class Hub:
             close_timeout=2,
             ssl=tls,
             max_queue=64,
+            create_connection=_Connection,
         )
+
+
+def _peer(ws: ServerConnection) -> str:
+    try:
+        host, port = ws.remote_address[:2]
+    except (TypeError, ValueError):
+        return "an unknown address"
+    return f"{host}:{port}"
 
 
 def _reject_flood(peer: Peer, data: bytes | str) -> None:
@@ -227,6 +606,9 @@ def _reject_flood(peer: Peer, data: bytes | str) -> None:
 
 
 async def _refuse(ws: ServerConnection, code: ErrorCode, close: Close, message: str) -> None:
-    with contextlib.suppress(ConnectionClosed):
-        await ws.send(p.encode(p.Error(code, message)))
-        await ws.close(int(close), message[:120])
+    # Bounded: a refused peer that does not read must not hold the handler.
+    with contextlib.suppress(ConnectionClosed, TimeoutError, OSError):
+        async with asyncio.timeout(2):
+            await ws.send(p.encode(p.Error(code, message)))
+            await ws.close(int(close), p.close_reason(message))
+    ws.transport.abort()

@@ -49,16 +49,17 @@ class LogStore:
             )
             if rows:
                 db.execute("DELETE FROM log_lines WHERE lseq <= ?", (rows[-1][0] - self.retention,))
+            db.execute("COMMIT")
         except BaseException:
-            db.execute("ROLLBACK")
+            if db.in_transaction:
+                db.execute("ROLLBACK")
             raise
-        db.execute("COMMIT")
 
-    def after(self, lseq: int, limit: int) -> list[list[Any]]:
-        """Up to `limit` lines after `lseq`, the most recent ones when there are more."""
+    def after(self, lseq: int, upto: int, limit: int) -> list[list[Any]]:
+        """Up to `limit` lines in (`lseq`, `upto`], the most recent ones when there are more."""
         rows = self._db.execute(
-            "SELECT * FROM (SELECT * FROM log_lines WHERE lseq > ? ORDER BY lseq DESC LIMIT ?) "
-            "ORDER BY lseq",
-            (lseq, limit),
+            "SELECT * FROM (SELECT * FROM log_lines WHERE lseq > ? AND lseq <= ?"
+            " ORDER BY lseq DESC LIMIT ?) ORDER BY lseq",
+            (lseq, upto, limit),
         )
         return [list(r) for r in rows]

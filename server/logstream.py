@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
-from concurrent.futures import Executor
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from server.logstore import LogRow, LogStore
 from server.peer import Peer, wire_frame
+from server.roomio import SerialIO
 from server.spikes import SpikeDetector
 from warroom import logtext
 from warroom import protocol as p
@@ -22,7 +22,9 @@ log = logging.getLogger("warroom.hub")
 
 FLUSH_DELAY = 0.025
 BACKLOG_ON_JOIN = 5000  # lines a joining client gets at once
-LINES_PER_FRAME = 2000
+LINES_PER_FRAME = 2000  # in a live frame
+BACKLOG_PER_FRAME = 1000  # in a backlog frame
+FRAME_BYTES = 512 << 10  # of line text per frame, counted in characters (a bound, not a size)
 
 
 class LogStream:
@@ -31,7 +33,7 @@ class LogStream:
     def __init__(
         self,
         store: LogStore,
-        io: Executor,
+        io: SerialIO,
         epoch: str,
         peers: Callable[[], set[Peer]],
         alert: Callable[[str, str], None],
@@ -45,7 +47,8 @@ class LogStream:
         self._alert = alert
         self._clock = clock
         self._thresholds = thresholds
-        self.head = store.head()
+        self.head = store.head()  # the last lseq given out, buffered or stored
+        self.published = self.head  # the last lseq sent to clients
         self._durable = store.sources()  # next offset per source, as stored
         self._next = dict(self._durable)  # next offset per source, including the buffer
         self._buffer: list[LogRow] = []
@@ -85,9 +88,7 @@ class LogStream:
                 ackers, self._ackers = self._ackers, {}
                 self.detector.factor, self.detector.floor = self._thresholds()
                 nexts = dict(self._next)
-                await asyncio.get_running_loop().run_in_executor(
-                    self._io, self.store.append, rows, nexts
-                )
+                await self._io.run(self.store.append, rows, nexts)
                 self._durable = nexts
                 self._publish(rows, ackers)
                 if not self._buffer and not self._ackers:
@@ -105,9 +106,22 @@ class LogStream:
         finally:
             self._flushing = None
 
+    @property
+    def idle(self) -> bool:
+        """Nothing buffered and no write under way."""
+        return self._flushing is None and not self._buffer
+
+    async def flushed(self) -> None:
+        """Wait for the write under way, if any."""
+        task = self._flushing
+        if task is not None:
+            await asyncio.wait([task])
+
     def _publish(self, rows: list[LogRow], ackers: dict[str, set[Peer]]) -> None:
-        for i in range(0, len(rows), LINES_PER_FRAME):
-            payload = p.encode_loglines(self._epoch, rows[i : i + LINES_PER_FRAME])
+        if rows:
+            self.published = rows[-1][0]
+        for run in _runs(rows, LINES_PER_FRAME):
+            payload = p.encode_loglines(self._epoch, run)
             ws = wire_frame(payload)
             for peer in list(self._peers()):
                 if peer.logs:
@@ -125,9 +139,27 @@ class LogStream:
             if text:
                 self._alert(source, text)
 
-    async def backlog(self, after: int | None) -> list[list[Any]]:
-        """Lines a (re)joining client needs: those after `after`, or the recent backlog."""
-        start = 0 if after is None or after > self.head else after
-        return await asyncio.get_running_loop().run_in_executor(
-            self._io, self.store.after, start, BACKLOG_ON_JOIN
-        )
+    def backlog_start(self, after: int | None) -> int:
+        """Where a (re)joining client's backlog starts: after `after`, or from the start when
+        it has nothing here (or names a line this room never gave out)."""
+        return 0 if after is None or after > self.published else after
+
+    async def backlog_frames(self, after: int, upto: int) -> list[bytes]:
+        """`loglines` frames of the most recent lines in (`after`, `upto`], oldest first."""
+        lines = await self._io.run(self.store.after, after, upto, BACKLOG_ON_JOIN)
+        return [p.encode_loglines(self._epoch, run) for run in _runs(lines, BACKLOG_PER_FRAME)]
+
+
+def _runs(lines: Sequence[Sequence[Any]], count: int) -> list[Sequence[Sequence[Any]]]:
+    """`lines` cut into frames of at most `count` lines and about `FRAME_BYTES` of text."""
+    out: list[Sequence[Sequence[Any]]] = []
+    start, size = 0, 0
+    for i, line in enumerate(lines):
+        cost = len(line[5]) + 48
+        if i > start and (i - start >= count or size + cost > FRAME_BYTES):
+            out.append(lines[start:i])
+            start, size = i, 0
+        size += cost
+    if start < len(lines):
+        out.append(lines[start:])
+    return out

@@ -52,14 +52,14 @@ def main() -> None:
     default=50.0,
     show_default=True,
     type=click.FloatRange(min=0.1),
-    help="Frames per second allowed per connection, on average.",
+    help="Frames per second allowed per person (all their connections), on average.",
 )
 @click.option(
     "--burst",
     default=200.0,
     show_default=True,
     type=click.FloatRange(min=1),
-    help="Frames allowed at once per connection.",
+    help="Frames allowed at once per person.",
 )
 @click.option(
     "--retention",
@@ -76,11 +76,53 @@ def main() -> None:
     help="Seconds a new connection has to send its hello.",
 )
 @click.option(
-    "--send-queue",
-    default=1024,
+    "--send-budget",
+    default=4 << 20,
+    show_default=True,
+    type=click.IntRange(64 << 10),
+    help="Bytes queued for one client before it counts as too slow and is cut off.",
+)
+@click.option(
+    "--max-conns",
+    default=8,
     show_default=True,
     type=click.IntRange(1),
-    help="Frames queued for a client before it counts as too slow and is dropped.",
+    help="Open connections allowed per person and room.",
+)
+@click.option(
+    "--join-rate",
+    default=30.0,
+    show_default=True,
+    type=click.FloatRange(min=1),
+    help="Connections a person may open per minute (and at once).",
+)
+@click.option(
+    "--max-pending",
+    default=256,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Connections not yet past their hello; beyond it the oldest is let go.",
+)
+@click.option(
+    "--room-idle",
+    default=60.0,
+    show_default=True,
+    type=click.FloatRange(min=0),
+    help="Seconds a room nobody uses stays open before it is put away.",
+)
+@click.option(
+    "--linger",
+    default=10.0,
+    show_default=True,
+    type=click.FloatRange(min=0),
+    help="Seconds a visitor who left has to come back before the room records it.",
+)
+@click.option(
+    "--io-threads",
+    default=8,
+    show_default=True,
+    type=click.IntRange(1, 256),
+    help="Journal threads shared by every room.",
 )
 def hub(
     host: str,
@@ -94,7 +136,13 @@ def hub(
     burst: float,
     retention: int,
     handshake_timeout: float,
-    send_queue: int,
+    send_budget: int,
+    max_conns: int,
+    join_rate: float,
+    max_pending: int,
+    room_idle: float,
+    linger: float,
+    io_threads: int,
 ) -> None:
     """Run the hub that holds the rooms."""
     from server.auth import AuthError, load_or_create_secret
@@ -114,9 +162,15 @@ def hub(
         max_frame=max_frame,
         rate=rate,
         burst=burst,
-        send_queue=send_queue,
+        send_budget=send_budget,
         handshake_timeout=handshake_timeout,
         retention=retention,
+        max_conns=max_conns,
+        join_rate=join_rate,
+        max_pending=max_pending,
+        room_idle=room_idle,
+        linger=linger,
+        io_threads=io_threads,
     )
     try:
         asyncio.run(run_hub(config, host, port, tls))
@@ -136,20 +190,120 @@ def hub(
 @click.option("--name", required=True)
 @click.option("--role", required=True, type=click.Choice(ROLES))
 @click.option("--ttl", default="12h", show_default=True, help="How long it is valid: 30m, 12h, 7d.")
+@click.option(
+    "--change-role",
+    is_flag=True,
+    help="Let this token give NAME a new role in a room that knows them in another.",
+)
 def token(
-    data_dir: Path, secret_file: Path | None, room: str, name: str, role: str, ttl: str
+    data_dir: Path,
+    secret_file: Path | None,
+    room: str,
+    name: str,
+    role: str,
+    ttl: str,
+    change_role: bool,
 ) -> None:
-    """Mint a signed token for a person in a room."""
-    from server.auth import AuthError, load_or_create_secret, mint, parse_ttl
+    """Mint a signed token for a person in a room (its id goes to stderr, for revoking)."""
+    from server.auth import AuthError, load_or_create_secret, mint, parse_ttl, token_id
     from warroom.protocol import ProtocolError
 
     try:
         secret = load_or_create_secret(data_dir, secret_file)
-        click.echo(mint(secret, room, name, Role(role), parse_ttl(ttl), time.time()))
+        text = mint(secret, room, name, Role(role), parse_ttl(ttl), time.time(), rerole=change_role)
+        click.echo(text)
+        click.echo(f"token id {token_id(text)}: `warroom revoke --id {token_id(text)}`", err=True)
     except AuthError as exc:
         raise click.ClickException(str(exc)) from None
     except ProtocolError as exc:
         raise click.ClickException(exc.message) from None
+
+
+@main.command()
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=DEFAULT_DATA,
+    show_default=True,
+)
+@click.option("--id", "token_id", help="Revoke the token with this id (printed when minted).")
+@click.option("--name", help="Revoke every token of this person issued before --before.")
+@click.option("--room", default="", help="With --name: only their tokens for this room.")
+@click.option(
+    "--before",
+    type=float,
+    help="With --name: UNIX time; tokens issued before it are revoked (default: now).",
+)
+@click.option("--why", default="", help="Said to the person cut off, and in the hub's log.")
+def revoke(
+    data_dir: Path,
+    token_id: str | None,
+    name: str | None,
+    room: str,
+    before: float | None,
+    why: str,
+) -> None:
+    """Revoke a token, or every token of a person; a running hub cuts them off within a
+    second, and the revocation outlives restarts."""
+    from server.auth import AuthError, check_name
+    from server.revocations import Revocations
+
+    if (token_id is None) == (name is None):
+        raise click.UsageError("give --id or --name (one of them)")
+    if name is not None:
+        try:
+            check_name(name)
+        except AuthError as exc:
+            raise click.BadParameter(str(exc), param_hint="--name") from None
+    revoked = Revocations(data_dir)
+    try:
+        if token_id is not None:
+            revoked.revoke_id(token_id, time.time(), why)
+            click.echo(f"revoked token {token_id}")
+        else:
+            assert name is not None
+            when = time.time() if before is None else before
+            revoked.revoke_name(name, room, when, why)
+            where = f"room {room}" if room else "every room"
+            click.echo(f"revoked {name}'s tokens for {where} issued before {when:.0f}")
+    finally:
+        revoked.close()
+
+
+@main.command()
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=DEFAULT_DATA,
+    show_default=True,
+)
+@click.argument("room")
+def salvage(data_dir: Path, room: str) -> None:
+    """Go on from the intact part of ROOM's damaged journal, in a new epoch.
+
+    The damaged files are moved aside, not deleted; clients load a fresh snapshot.
+    """
+    from server.salvage import salvage as run_salvage
+    from warroom.protocol import ProtocolError, check_room
+
+    try:
+        check_room(room)
+    except ProtocolError as exc:
+        raise click.BadParameter(exc.message, param_hint="ROOM") from None
+    if (
+        not (data_dir / "rooms" / f"{room}.db").exists()
+        and not (data_dir / "rooms" / f"{room}.hwm").exists()
+    ):
+        raise click.ClickException(f"no journal for room {room} in {data_dir / 'rooms'}")
+    done = run_salvage(data_dir, room)
+    lost = max(0, done.acknowledged - done.kept)
+    click.echo(f"room {room}: kept events 1..{done.kept}, {done.log_lines} log lines")
+    if done.why_stopped:
+        click.echo(f"  stopped there because {done.why_stopped}")
+    if lost:
+        click.echo(f"  {lost} acknowledged events are lost")
+    click.echo(f"  new epoch {done.epoch}; every client will load a fresh snapshot")
+    click.echo(f"  the damaged files are in {done.moved_to}")
 
 
 _url = click.argument("url")

@@ -157,6 +157,7 @@ class RoomClient:
         self._closing = False
         self._failure: str | None = None
         self._attempt = 0
+        self._parts: p.SnapshotAssembly | None = None
 
     # --- public API ---------------------------------------------------------------------------
 
@@ -258,6 +259,7 @@ class RoomClient:
                 logs_from=logs_from,
             )
             await ws.send(p.encode(hello))
+            self._parts = None
             detail = "connection lost"
             try:
                 async for data in ws:
@@ -287,11 +289,17 @@ class RoomClient:
             if frame.resumed and self.seq >= self._target:
                 await self._go_live()
         elif isinstance(frame, p.Snapshot):
-            self.state = state_from_wire(frame.state)
-            self.epoch, self.seq = frame.epoch, frame.seq
-            recent = [event_from_wire(raw) for raw in frame.recent]
-            self._on_update(Synced(self.state, recent))
-            await self._go_live()
+            if frame.state is None:
+                self._parts = p.SnapshotAssembly(frame)
+            else:
+                await self._synced(frame, frame.state)
+        elif isinstance(frame, p.SnapshotPart):
+            if self._parts is None:
+                raise p.ProtocolError(p.ErrorCode.BAD_FRAME, "a snapshot part came alone")
+            state = self._parts.add(frame)
+            if state is not None:
+                head, self._parts = self._parts.head, None
+                await self._synced(head, state)
         elif isinstance(frame, p.Events):
             if not self._apply(frame):
                 return False  # a gap: reconnect and resume from what we have
@@ -311,6 +319,13 @@ class RoomClient:
                 self._failure = frame.message
             self._on_update(HubError(frame.code, frame.message))
         return True
+
+    async def _synced(self, frame: p.Snapshot, state: Mapping[str, Any]) -> None:
+        self.state = state_from_wire(state)
+        self.epoch, self.seq = frame.epoch, frame.seq
+        recent = [event_from_wire(raw) for raw in frame.recent]
+        self._on_update(Synced(self.state, recent))
+        await self._go_live()
 
     def _apply(self, frame: p.Events) -> bool:
         if frame.epoch != self.epoch:

@@ -28,9 +28,13 @@ class Close(IntEnum):
     UNSUPPORTED_VERSION = 4002
     HANDSHAKE_REQUIRED = 4003
     HANDSHAKE_TIMEOUT = 4004
+    TOKEN_EXPIRED = 4005
+    TOKEN_REVOKED = 4006
     TOO_SLOW = 4008
     RATE_LIMITED = 4009
+    TOO_MANY = 4010
     INTERNAL = 4011
+    ROOM_UNAVAILABLE = 4012
 
 
 class ErrorCode(StrEnum):
@@ -45,15 +49,26 @@ class ErrorCode(StrEnum):
     BAD_ROOM = "bad_room"
     TOO_SLOW = "too_slow"
     RATE_LIMITED = "rate_limited"
+    TOO_MANY = "too_many"
+    ROOM_UNAVAILABLE = "room_unavailable"
     INTERNAL = "internal"
 
 
 # Close codes after which reconnecting with the same token cannot help.
 FATAL_CLOSES = frozenset(
-    {Close.BAD_FRAME, Close.UNAUTHORIZED, Close.UNSUPPORTED_VERSION, Close.HANDSHAKE_REQUIRED}
+    {
+        Close.BAD_FRAME,
+        Close.UNAUTHORIZED,
+        Close.UNSUPPORTED_VERSION,
+        Close.HANDSHAKE_REQUIRED,
+        Close.TOKEN_EXPIRED,
+        Close.TOKEN_REVOKED,
+    }
 )
-# Paths the hub answers over plain HTTP; no room may take their names.
+# Paths the hub answers over plain HTTP; no room may take their names, in any case.
 RESERVED_ROOMS = frozenset({"healthz"})
+# How deeply maps and lists may nest inside a client's frame (the frame itself is depth 1).
+MAX_DEPTH = 32
 
 
 class ProtocolError(Exception):
@@ -114,12 +129,29 @@ class Welcome:
 
 @dataclass(frozen=True, slots=True)
 class Snapshot:
-    """Hub to client: the whole state at (epoch, seq) and the most recent events for context."""
+    """Hub to client: the whole state at (epoch, seq) and the most recent events for context.
+
+    A state too big for one frame comes as `parts` `snapshot_part` frames instead (`state` is
+    None): their `data`, joined in order, is the MessagePack encoding of the state map,
+    `size` bytes long.
+    """
 
     epoch: str
     seq: int
-    state: Mapping[str, Any]
+    state: Mapping[str, Any] | None
     recent: Sequence[Mapping[str, Any]]
+    parts: int = 0
+    size: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotPart:
+    """Hub to client: one piece of a state sent in parts; `index` counts from 0."""
+
+    epoch: str
+    seq: int
+    index: int
+    data: bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,7 +217,9 @@ class LogLines:
 
 
 ClientFrame = Hello | Cmd | Logs
-HubFrame = Welcome | Snapshot | Events | Ack | RejectFrame | Error | LogsAck | LogLines
+HubFrame = (
+    Welcome | Snapshot | SnapshotPart | Events | Ack | RejectFrame | Error | LogsAck | LogLines
+)
 
 MAX_LINES_PER_FRAME = 5000
 SOURCE_CHARS = ROOM_CHARS | frozenset(":/")
@@ -198,6 +232,7 @@ _TAGS: dict[type, str] = {
     Cmd: "cmd",
     Welcome: "welcome",
     Snapshot: "snapshot",
+    SnapshotPart: "snapshot_part",
     Events: "events",
     Ack: "ack",
     RejectFrame: "reject",
@@ -233,8 +268,16 @@ _FIELDS: dict[str, _Spec] = {
     "snapshot": {
         "epoch": (_STR, True),
         "seq": (_INT, True),
-        "state": (_MAP, True),
+        "state": ((dict, type(None)), True),
         "recent": (_LIST, True),
+        "parts": (_INT, False),
+        "size": (_INT, False),
+    },
+    "snapshot_part": {
+        "epoch": (_STR, True),
+        "seq": (_INT, True),
+        "index": (_INT, True),
+        "data": ((bytes,), True),
     },
     "events": {"epoch": (_STR, True), "events": (_LIST, True)},
     "ack": {"id": (_STR, True), "epoch": (_STR, True), "seq": (_INT, True)},
@@ -278,6 +321,59 @@ def encode_events(epoch: str, events: list[dict[str, Any]]) -> bytes:
     return msgpack.packb({"t": "events", "epoch": epoch, "events": events}, use_bin_type=True)
 
 
+def pack(value: object) -> bytes:
+    """One value as MessagePack, the way every frame encodes it."""
+    return msgpack.packb(value, use_bin_type=True)
+
+
+def _array_header(count: int) -> bytes:
+    if count < 16:
+        return bytes([0x90 | count])
+    if count < 1 << 16:
+        return b"\xdc" + count.to_bytes(2, "big")
+    return b"\xdd" + count.to_bytes(4, "big")
+
+
+def events_frame(epoch: str, packed: Sequence[bytes]) -> bytes:
+    """An `events` frame from events already encoded one by one (`pack` of each wire map)."""
+    head = pack({"t": "events", "epoch": epoch, "events": None})[:-1]  # drop the nil
+    return head + _array_header(len(packed)) + b"".join(packed)
+
+
+def snapshot_frame(
+    epoch: str,
+    seq: int,
+    state: bytes | None,
+    recent: Sequence[bytes],
+    parts: int = 0,
+    size: int = 0,
+) -> bytes:
+    """A `snapshot` frame from the packed state (None when it follows in parts) and events."""
+    body = {"t": "snapshot", "epoch": epoch, "seq": seq, "parts": parts, "size": size}
+    head = pack(body)
+    # Two more keys than `body` holds: the state (raw bytes, already packed) and `recent`.
+    fields = pack("state") + (state if state is not None else pack(None))
+    fields += pack("recent") + _array_header(len(recent)) + b"".join(recent)
+    return bytes([0x80 | (len(body) + 2)]) + head[1:] + fields
+
+
+def chunks(packed: Sequence[bytes], max_bytes: int, max_count: int) -> list[list[bytes]]:
+    """`packed` cut into runs of at most `max_count` items and `max_bytes` (one item alone
+    may be bigger), in order."""
+    out: list[list[bytes]] = []
+    run: list[bytes] = []
+    size = 0
+    for item in packed:
+        if run and (len(run) >= max_count or size + len(item) > max_bytes):
+            out.append(run)
+            run, size = [], 0
+        run.append(item)
+        size += len(item)
+    if run:
+        out.append(run)
+    return out
+
+
 def decode_client(data: bytes | str) -> ClientFrame:
     """Decode and validate a frame a client sent; raises ProtocolError."""
     frame = _decode(data, _CLIENT_TAGS)
@@ -317,6 +413,10 @@ def _decode(data: bytes | str, allowed: frozenset[str]) -> ClientFrame | HubFram
         )
     spec = _FIELDS[tag]
     _check(tag, spec, body)
+    if tag in _CLIENT_TAGS and not _shallow(body, MAX_DEPTH):
+        raise ProtocolError(
+            ErrorCode.BAD_FRAME, f"{tag}: maps and lists nest deeper than {MAX_DEPTH} levels"
+        )
     values = {name: body[name] for name in spec if name in body}
     if tag == "hello":
         return _hello(values)
@@ -333,8 +433,29 @@ def _decode(data: bytes | str, allowed: frozenset[str]) -> ClientFrame | HubFram
     if tag == "snapshot":
         for raw in values["recent"]:
             check_event(raw)
+        parts = values.get("parts", 0)
+        if parts < 0 or values.get("size", 0) < 0 or (values["state"] is None) != (parts > 0):
+            raise ProtocolError(
+                ErrorCode.BAD_FRAME, "snapshot: a state comes inline, or in parts > 0, not both"
+            )
     cls: Any = _BY_TAG[tag]
     return cls(**values)  # type: ignore[no-any-return]
+
+
+def _shallow(root: object, limit: int) -> bool:
+    """Whether maps and lists nest at most `limit` deep in `root` (itself at depth 1)."""
+    level: list[object] = [root]
+    for _ in range(limit):
+        below: list[object] = []
+        for item in level:
+            if isinstance(item, dict):
+                below.extend(v for v in item.values() if isinstance(v, dict | list))
+            elif isinstance(item, list):
+                below.extend(v for v in item if isinstance(v, dict | list))
+        if not below:
+            return True
+        level = below
+    return False
 
 
 def check_event(raw: object) -> None:
@@ -375,6 +496,9 @@ def _hello(values: dict[str, Any]) -> Hello:
                 ErrorCode.BAD_FRAME, "hello: resume must be {epoch: string, seq: integer >= 0}"
             )
         resume = Resume(epoch, seq)
+    logs_from = values.get("logs_from")
+    if logs_from is not None and logs_from < 0:
+        raise ProtocolError(ErrorCode.BAD_FRAME, "hello: logs_from must be an integer >= 0")
     check_room(values["room"])
     return Hello(resume=resume, **values)
 
@@ -433,13 +557,61 @@ def encode_loglines(epoch: str, lines: Sequence[Sequence[Any]]) -> bytes:
 
 def check_room(room: str) -> str:
     """Return `room` if it is a valid room name (1-64 of letters, digits, '.', '_', '-')."""
-    if room in RESERVED_ROOMS:
+    if room.lower() in RESERVED_ROOMS:
         raise ProtocolError(ErrorCode.BAD_ROOM, f"room name {room!r} is reserved")
     if not 1 <= len(room) <= 64 or not set(room) <= ROOM_CHARS or room.startswith("."):
         raise ProtocolError(
             ErrorCode.BAD_ROOM, f"bad room name {room!r}: use 1-64 letters, digits, '.', '_' or '-'"
         )
     return room
+
+
+MAX_STATE = 1 << 30  # the largest state a client assembles from parts
+
+
+class SnapshotAssembly:
+    """A state arriving in `snapshot_part` frames, put back together and decoded."""
+
+    def __init__(self, head: Snapshot) -> None:
+        if head.size > MAX_STATE:
+            raise ProtocolError(
+                ErrorCode.BAD_FRAME, f"snapshot: a state of {head.size} bytes is too big"
+            )
+        self.head = head
+        self._pieces: list[bytes] = []
+        self._size = 0
+
+    def add(self, part: SnapshotPart) -> Mapping[str, Any] | None:
+        """Take the next part; the decoded state once the last one is in, else None."""
+        head = self.head
+        if (part.epoch, part.seq, part.index) != (head.epoch, head.seq, len(self._pieces)):
+            raise ProtocolError(
+                ErrorCode.BAD_FRAME,
+                f"snapshot part {part.index} of {part.epoch}/{part.seq} came out of order",
+            )
+        self._pieces.append(part.data)
+        self._size += len(part.data)
+        if self._size > head.size:
+            raise ProtocolError(ErrorCode.BAD_FRAME, "snapshot: parts exceed the stated size")
+        if len(self._pieces) < head.parts:
+            return None
+        if self._size != head.size:
+            raise ProtocolError(ErrorCode.BAD_FRAME, "snapshot: parts fall short of the size")
+        try:
+            state = msgpack.unpackb(b"".join(self._pieces), raw=False, strict_map_key=True)
+        except Exception as exc:  # msgpack raises several unrelated types for bad input
+            raise ProtocolError(
+                ErrorCode.BAD_FRAME, f"snapshot: the state is not valid MessagePack ({exc})"
+            ) from None
+        if not isinstance(state, dict):
+            raise ProtocolError(ErrorCode.BAD_FRAME, "snapshot: the state must be a map")
+        return state
+
+
+def close_reason(text: str) -> str:
+    """`text` cut to fit a websocket close frame (123 bytes of UTF-8; we keep to 120)."""
+    data = text.encode()[:120]
+    return data.decode("utf-8", errors="ignore")
 
 
 # --- the hub side of one connection, as a table-driven state machine -----------------------

@@ -230,7 +230,7 @@ async def test_a_client_too_slow_for_the_logs_is_dropped_and_others_get_every_li
 
     from tests.integration.conftest import start_hub, stop_hub
 
-    live, server = await start_hub(tmp_path, send_queue=16, rate=1e6, burst=1e6)
+    live, server = await start_hub(tmp_path, send_budget=64 << 10, rate=1e6, burst=1e6)
     try:
         slow = await Raw.open(live.url(), rcvbuf=4096)
         await slow.hello(live.token("sam"))

@@ -22,7 +22,8 @@ def test_commit_and_read_back(tmp_path: Path) -> None:
     j.commit(entries(4, 2), [])
     assert j.head() == 5
     assert [e.seq for e in j.entries(after=2)] == [3, 4, 5]
-    assert [e.seq for e in j.tail(2)] == [4, 5]
+    assert [e.seq for e in j.batch(3, 5, 10)] == [4, 5]
+    assert [e.seq for e in j.entries(after=1, upto=3)] == [2, 3]
     assert list(j.commands()) == [CommandRecord("ana", "c1", 3)]
     assert next(j.entries()).event == Event("note", 0.0, "ana", {"text": "n0"})
     epoch = j.epoch
