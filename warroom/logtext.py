@@ -7,14 +7,16 @@ from __future__ import annotations
 
 import re
 
+from warroom.core import text as unsafe
+
 MAX_LINE = 2000  # characters kept of one line; the rest is cut with a marker
 # A line cut once (by the feeder) carries its marker; it must not be cut again (at the hub).
 _ROOM_FOR_MARKER = 40
 INFO, WARNING, ERROR = 0, 1, 2
 LEVEL_NAMES = {INFO: "info", WARNING: "warning", ERROR: "error"}
 
-# C0 controls other than tab, DEL, and C1 controls: they would move the cursor or change colours.
-_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
+# Colour and cursor sequences go whole, so a coloured line reads as its words; what is left
+# of any other sequence is made inert by the one rule for unsafe characters (warroom.core.text).
 _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")
 _ERROR = re.compile(
     r"\b(ERROR|ERR|FATAL|CRITICAL|PANIC|Fatal error|Traceback|Exception|"
@@ -47,13 +49,17 @@ _WARNING_LOW = re.compile(_WARNING.pattern.lower())
 
 
 def clean(raw: bytes | str) -> str:
-    """A line safe for any terminal: valid UTF-8, no escape sequences, cut when too long."""
+    """A line safe for any terminal: valid UTF-8, no escape sequences, cut when too long.
+
+    Unsafe characters (controls, bidi overrides: `warroom.core.text`) become U+FFFD, and a
+    line break inside the line a space.
+    """
     if isinstance(raw, str) and len(raw) <= MAX_LINE + _ROOM_FOR_MARKER and raw.isprintable():
         return raw  # the common case, already clean
     text = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw
     text = text.rstrip("\r\n")
     text = _ANSI.sub("", text)
-    text = _CONTROL.sub("\ufffd", text)
+    text = unsafe.clean(text)
     if len(text) > MAX_LINE + _ROOM_FOR_MARKER:
         cut = len(text) - MAX_LINE
         text = f"{text[:MAX_LINE]} …[{cut} more characters cut]"
