@@ -362,7 +362,7 @@ def test_an_empty_room_has_no_changes_on_the_wire() -> None:
 
 def test_list_arguments_are_checked_for_type_and_length() -> None:
     fields = {"xs": Field(list, min_len=1, max_len=2)}
-    assert check_args("op", fields, {"xs": [1]}) is None
+    assert check_args("op", fields, {"xs": [1]}) == {"xs": [1]}
     assert check_args("op", fields, {"xs": (1,)}) == "op: argument 'xs' must be a list"
     assert check_args("op", fields, {"xs": []}) == "op: argument 'xs' needs at least 1 item(s)"
     assert check_args("op", fields, {"xs": [1, 2, 3]}) == "op: argument 'xs' has more than 2 items"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 
 from warroom.core.model import Actor, Code, Command, Event, Reject, Role, RoomState
 from warroom.core.registry import EVENTS, OPS
@@ -48,10 +49,11 @@ def decide(
     role = acting_role(state, actor)
     if role not in spec.roles:
         return Reject(Code.FORBIDDEN, _forbidden(state, role, command.op))
-    problem = check_args(command.op, spec.fields, command.args)
-    if problem is not None:
-        return Reject(Code.INVALID, problem)
-    result = spec.decide(state, actor, command)
+    args = check_args(command.op, spec.fields, command.args)
+    if isinstance(args, str):
+        return Reject(Code.INVALID, args)
+    # The decider sees the arguments as checked, their text cleaned: events carry no escape.
+    result = spec.decide(state, actor, replace(command, args=args))
     return result if isinstance(result, Reject) else [*seat, *result]
 
 

@@ -1,4 +1,4 @@
-"""Field rules for command arguments, checked before any capability sees them."""
+"""Field rules for command arguments: checked, their text cleaned, before a capability sees them."""
 
 from __future__ import annotations
 
@@ -6,13 +6,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from warroom.core.text import clean_data
+
 
 @dataclass(frozen=True, slots=True)
 class Field:
     """One argument: its type, whether it is required, and bounds.
 
-    For a string, `min_len` and `max_len` bound its characters; for a list, its items (the
-    items themselves are the capability's to check).
+    For a string, `min_len` and `max_len` bound its characters once cleaned; for a list, its
+    items (the items themselves are the capability's to check). Every string in an argument,
+    nested ones too, is cleaned (`warroom.core.text`); `lines` lets its line breaks stay.
     """
 
     kind: type
@@ -20,6 +23,7 @@ class Field:
     max_len: int = 2000
     min_len: int = 0
     choices: tuple[str, ...] = ()
+    lines: bool = False
 
 
 _KIND_NAMES: dict[type, str] = {
@@ -31,11 +35,16 @@ _KIND_NAMES: dict[type, str] = {
 }
 
 
-def check_args(op: str, fields: Mapping[str, Field], args: Mapping[str, Any]) -> str | None:
-    """Return a sentence naming the first bad argument, or None when `args` fit `fields`."""
+def check_args(
+    op: str, fields: Mapping[str, Field], args: Mapping[str, Any]
+) -> dict[str, Any] | str:
+    """The arguments with their text cleaned when they fit `fields`, else a sentence naming
+    the first bad one. The cleaned arguments are the ones to decide on: events carry only
+    clean text."""
     unknown = sorted(set(args) - set(fields))
     if unknown:
         return f"{op}: unknown argument {unknown[0]!r} (expected: {', '.join(sorted(fields))})"
+    cleaned: dict[str, Any] = {}
     for name, spec in fields.items():
         if name not in args:
             if spec.required:
@@ -46,6 +55,7 @@ def check_args(op: str, fields: Mapping[str, Field], args: Mapping[str, Any]) ->
             return (
                 f"{op}: argument {name!r} must be {_KIND_NAMES.get(spec.kind, spec.kind.__name__)}"
             )
+        value = cleaned[name] = clean_data(value, lines=spec.lines)
         if isinstance(value, str):
             text = value.strip()
             if len(text) < spec.min_len:
@@ -61,7 +71,7 @@ def check_args(op: str, fields: Mapping[str, Field], args: Mapping[str, Any]) ->
                 return f"{op}: argument {name!r} needs at least {spec.min_len} item(s)"
             if len(value) > spec.max_len:
                 return f"{op}: argument {name!r} has more than {spec.max_len} items"
-    return None
+    return cleaned
 
 
 def _is_kind(value: object, kind: type) -> bool:
