@@ -11,9 +11,10 @@ from hypothesis import strategies as st
 
 from tests.unit.test_changes import begin, commit
 from tests.unit.train_helpers import ANA, RAJ, Room, opened, runbook_data
-from warroom.core import OPS, Code, Event, describe
+from warroom.core import OPS, Code, Event, apply, describe
 from warroom.core.schema import Field, check_args
 from warroom.core.text import clean
+from warroom.core.wire import event_from_wire, event_to_wire, state_from_wire, state_to_wire
 
 OSC52 = "\x1b]52;c;cm0gLXJmIH4K\x07"
 OSC0 = "\x1b]0;owned\x07"
@@ -172,3 +173,27 @@ def test_a_refusal_quotes_no_raw_escape(op: str) -> None:
     room = opened()
     bad = room.refused(RAJ, op, **{f"x{OSC0}": 1})
     assert "\x1b" not in bad.reason and "\x07" not in bad.reason
+
+
+def test_the_wire_cleans_what_an_older_hub_stored() -> None:
+    # Events applied directly, as a journal written before the rule holds them.
+    room = opened()
+    dirty = [
+        Event("note", 2e9, "raj", {"text": DIRTY}),
+        Event(
+            "blocker_raised",
+            2e9,
+            "raj",
+            {"blocker": "b9", "reason": OSC52, "link": RLO, "stage": "prep"},
+        ),  # fmt: skip
+    ]
+    state = room.state
+    for event in dirty:
+        state = apply(state, event)
+    seq, event = event_from_wire(event_to_wire(dirty[0], 7))
+    assert seq == 7 and event.data["text"] == clean(DIRTY)
+    rebuilt = state_from_wire(state_to_wire(state))
+    assert all(clean(s) == s for s in strings(state_to_wire(rebuilt)))
+    assert rebuilt.train is not None and rebuilt.train.blockers[-1].reason == clean(OSC52)
+    # A clean state comes back as it went.
+    assert state_from_wire(state_to_wire(room.state)) == room.state

@@ -1,4 +1,10 @@
-"""Plain-data forms of events and room state, for the wire and the journal."""
+"""Plain-data forms of events and room state, for the wire and the journal.
+
+What comes in from the wire is cleaned here (`warroom.core.text`) before it becomes an event
+or a state: the hub cleans every argument since the rule exists, but a journal written before
+it may hold raw escapes, and every view (the TUI, the export, `warroom state` and `events`)
+reads the room through these two functions.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +18,7 @@ from warroom.core.commits import commit_from_data, commit_to_data
 from warroom.core.handoff import Offer, QueueEntry
 from warroom.core.model import Event, Member, Role, RoomState
 from warroom.core.runbook import Rules
+from warroom.core.text import clean, clean_data
 from warroom.core.train import Blocker, Item, Train, TrainStatus
 from warroom.core.votes import Ballot, Vote
 
@@ -28,9 +35,13 @@ def event_to_wire(event: Event, seq: int) -> dict[str, Any]:
 
 
 def event_from_wire(raw: Mapping[str, Any]) -> tuple[int, Event]:
-    """The (seq, event) pair from a wire map that the protocol has already validated."""
+    """The (seq, event) pair from a wire map that the protocol has already validated; its
+    text cleaned."""
     return int(raw["seq"]), Event(
-        str(raw["kind"]), float(raw["ts"]), str(raw["actor"]), dict(raw["data"])
+        clean(str(raw["kind"])),
+        float(raw["ts"]),
+        clean(str(raw["actor"])),
+        dict(clean_data(raw["data"])),
     )
 
 
@@ -65,7 +76,9 @@ def state_to_wire(state: RoomState) -> dict[str, Any]:
 
 
 def state_from_wire(raw: Mapping[str, Any]) -> RoomState:
-    """Rebuild a state from `state_to_wire`'s output; raises KeyError/ValueError when malformed."""
+    """Rebuild a state from `state_to_wire`'s output, its text cleaned; raises KeyError or
+    ValueError when malformed."""
+    raw = clean_data(raw)
     members = {
         str(m["name"]): Member(
             str(m["name"]),
