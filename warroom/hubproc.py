@@ -9,7 +9,9 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import IO
 
 _LISTENING = re.compile(r"listening on (wss?://[^ ]+)")
 
@@ -24,9 +26,13 @@ class HubProcess:
         port: int = 0,
         quiet: bool = True,
         own_session: bool = True,
+        stderr: Path | None = None,
+        max_files: int | None = None,
     ) -> None:
         """`own_session=False` keeps it in our process group, so a hang-up of our terminal
-        ends it too (the demo); the tests give it a session of its own to kill whole."""
+        ends it too (the demo); the tests give it a session of its own to kill whole.
+        `stderr` appends the hub's log to that file (instead of `quiet`'s nowhere); a
+        `max_files` sets its open-file limit, soft and hard, as a starved host would."""
         self.data_dir = data_dir
         self.own_session = own_session
         cmd = [
@@ -40,13 +46,19 @@ class HubProcess:
             str(data_dir),
             *extra,
         ]
-        self.proc = subprocess.Popen(
-            cmd,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL if quiet else None,
-            text=True,
-            start_new_session=own_session,
-        )
+        limit = None if max_files is None else _file_limit(max_files)
+        with contextlib.ExitStack() as files:
+            err: int | IO[bytes] | None = subprocess.DEVNULL if quiet else None
+            if stderr is not None:
+                err = files.enter_context(stderr.open("ab"))
+            self.proc = subprocess.Popen(
+                cmd,
+                stdout=subprocess.PIPE,
+                stderr=err,
+                text=True,
+                start_new_session=own_session,
+                preexec_fn=limit,
+            )
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline()
         match = _LISTENING.search(line)
@@ -55,6 +67,11 @@ class HubProcess:
             raise RuntimeError(f"hub did not start: {line.strip() or 'no output'}")
         self.url = match.group(1)
         self.port = int(self.url.rsplit(":", 1)[1])
+
+    @property
+    def pid(self) -> int:
+        """The hub's process id."""
+        return self.proc.pid
 
     def room_url(self, room: str) -> str:
         """The URL of `room` on this hub."""
@@ -82,3 +99,12 @@ class HubProcess:
             time.sleep(0.02)
         if self.proc.poll() is None:
             self.kill()
+
+
+def _file_limit(limit: int) -> Callable[[], None]:
+    def apply() -> None:  # in the child, before it runs the hub
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_NOFILE, (limit, limit))
+
+    return apply
