@@ -12,6 +12,7 @@ from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.message import Message
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
 from warroom.client import (
@@ -26,6 +27,7 @@ from warroom.client import (
     Synced,
     Update,
 )
+from warroom.core.text import clean
 from warroom.protocol import ProtocolError
 from warroom.tui.actions import ACTIONS
 from warroom.tui.messages import (
@@ -71,6 +73,22 @@ class WarroomApp(App[None]):
 
     def get_default_screen(self) -> Screen[Any]:
         return self.room_screen
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Every notification here is plain text, whatever `markup` says: people's words travel
+        in them (notes, reasons, alerts, refusals that quote them), and a note such as
+        `[@click=app.quit]` must show as written. (Widgets and screens notify through here.)"""
+        super().notify(
+            clean(message), title=clean(title), severity=severity, timeout=timeout, markup=False
+        )
 
     def on_mount(self) -> None:
         if self._connect:

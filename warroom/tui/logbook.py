@@ -15,6 +15,7 @@ from enum import IntEnum
 from itertools import islice
 from typing import Any, Final
 
+from warroom.core.text import clean
 from warroom.logtext import ERROR, INFO, WARNING, continues_trace
 
 MAX_LINES = 20_000  # lines kept in memory; the oldest go first
@@ -102,6 +103,10 @@ class Logbook:
         runs: list[tuple[str, float, int]] = []
         run_source, run_ts, run = "", -1.0, 0
         for _lseq, ts, source, stream, level, text in raw:
+            if not text.isprintable():
+                # The hub cleans lines as they come in; a backlog an older hub stored may still
+                # hold a bidi override, and nothing from the wire reaches the screen uncleaned.
+                text = clean(text)
             key = (source, stream)
             head = trace.get(key, INFO)
             # Only a line under an error or warning can continue its trace: the regex is skipped

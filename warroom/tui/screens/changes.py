@@ -20,6 +20,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
+from textual.content import Content
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Input, OptionList, Static
@@ -286,9 +287,9 @@ class ChangesScreen(Screen[None]):
         selected = self._selected()
         side = self.query_one("#changes-side")
         if isinstance(selected, Deployer):
-            side.border_title = selected.name
+            side.border_title = Content(selected.name)  # a commit author's name, not markup
         elif selected is not None:
-            side.border_title = f"{selected[0]} {selected[1].short}"
+            side.border_title = Content(f"{selected[0]} {selected[1].short}")
         else:
             side.border_title = "Help"
         if isinstance(selected, Deployer):

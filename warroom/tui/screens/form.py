@@ -14,6 +14,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
@@ -57,7 +58,7 @@ class FormScreen(ModalScreen[dict[str, Any] | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog") as dialog:
-            dialog.border_title = self.title_text
+            dialog.border_title = Content(self.title_text)  # titles quote people: not markup
             dialog.border_subtitle = "enter confirms · esc cancels"
             if self.intro:
                 yield Static(self.intro, classes="dialog-intro", markup=False)
@@ -81,8 +82,10 @@ class FormScreen(ModalScreen[dict[str, Any] | None]):
         mark = " *" if ask.required else ""
         yield Label(f"{ask.label}{mark}", classes="dialog-label")
         if ask.kind == "choice":
+            # A choice can quote people (a blocker's reason): its prompt is text, not markup.
+            choices = [(Content(prompt), value) for prompt, value in ask.choices]
             yield Select(
-                ask.choices, value=str(ask.value), allow_blank=False, id=field_id, compact=True
+                choices, value=str(ask.value), allow_blank=False, id=field_id, compact=True
             )
         else:
             yield Input(

@@ -33,7 +33,7 @@ class GateScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog gate") as dialog:
-            dialog.border_title = self.title_text
+            dialog.border_title = Content(self.title_text)
             dialog.border_subtitle = "esc cancels"
             yield Label("This will", classes="dialog-label")
             effect = Content("\n").join(Content.assemble("• ", line) for line in self.effect)

@@ -11,6 +11,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.timer import Timer
 from textual.widgets import Button, Input, Label, Static
@@ -39,7 +40,7 @@ class OfferScreen(ModalScreen[tuple[str, str] | None]):
     def compose(self) -> ComposeResult:
         offer = self.offer
         with Vertical(classes="dialog", id="offer-dialog") as dialog:
-            dialog.border_title = f"{offer.by} offers you the conductor seat"
+            dialog.border_title = Content(f"{offer.by} offers you the conductor seat")
             dialog.border_subtitle = "ctrl+a accepts · ctrl+d declines · esc: later (o)"
             yield Static("", id="offer-expiry", classes="dialog-intro")
             yield Label("Hand-off summary", classes="dialog-label")

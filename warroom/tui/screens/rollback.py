@@ -9,6 +9,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, RadioButton, RadioSet
 
@@ -30,7 +31,7 @@ class RollbackScreen(ModalScreen[tuple[str, str] | None]):
         partial_ok = train.current > 0
         before = train.stages[train.current - 1] if partial_ok else ""
         with Vertical(classes="dialog") as dialog:
-            dialog.border_title = f"Roll back {train.version}"
+            dialog.border_title = Content(f"Roll back {train.version}")  # not markup
             dialog.border_subtitle = "esc cancels"
             with RadioSet(id="rollback-scope"):
                 yield RadioButton(

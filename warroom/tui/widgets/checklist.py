@@ -14,6 +14,7 @@ from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 from textual import events, on
+from textual.content import Content
 from textual.message import Message
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
@@ -178,7 +179,7 @@ class Checklist(OptionList):
         if train is None:
             self.border_title, self.border_subtitle = "Checklist", ""
             return
-        self.border_title = f"Checklist · {train.name}"
+        self.border_title = Content(f"Checklist · {train.name}")  # a name, not markup
         target = next_stage(train)
         if train.finished or train.rollback == "full":
             self.border_subtitle = train.label().lower()

@@ -6,6 +6,7 @@ import time
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal
+from textual.content import Content
 from textual.css.query import NoMatches
 from textual.reactive import reactive
 from textual.timer import Timer
@@ -53,7 +54,8 @@ class RoomHeader(Horizontal):
 
     def compose(self) -> ComposeResult:
         yield Label("warroom", id="brand")
-        yield Label(self.room, id="room")
+        # Names and the hub's reasons are shown as text: a label would read them as markup.
+        yield Label(Content(self.room), id="room")
         yield Label("joining…", id="me")
         yield Label("", id="seat")
         yield Label(describe_status(self.status, "", None), id="conn", classes="-connecting")
@@ -84,7 +86,7 @@ class RoomHeader(Horizontal):
     def _show_identity(self) -> None:
         label = self._label("me")
         if label is not None:
-            label.update(f"{self.me} · {self.role}" if self.me else "joining…")
+            label.update(Content(f"{self.me} · {self.role}" if self.me else "joining…"))
 
     def _show_seat(self) -> None:
         label = self._label("seat")
@@ -97,7 +99,7 @@ class RoomHeader(Horizontal):
             text = "NO CONDUCTOR · seat empty"
         else:
             text = "seat: you" if holder == self.me else f"seat: {holder}"
-        label.update(text)
+        label.update(Content(text))
         label.set_class(bool(self.me) and holder is None, "-empty")
 
     def _show_status(self) -> None:
@@ -105,8 +107,9 @@ class RoomHeader(Horizontal):
         if label is None:
             return
         left = None if self.retry_at is None else self.retry_at - time.monotonic()
-        label.update(describe_status(self.status, self.detail, left))
-        label.tooltip = self.detail or None  # the whole reason, when a narrow header cuts it
+        label.update(Content(describe_status(self.status, self.detail, left)))
+        # The whole reason, when a narrow header cuts it.
+        label.tooltip = Content(self.detail) if self.detail else None
         for status in Status:
             label.set_class(status is self.status, f"-{status.value}")
         counting = self.status is Status.RECONNECTING and left is not None and left > 0

@@ -70,4 +70,4 @@ class TrainBar(Horizontal):
         label.update(word)
         for name in ("RUNNING", "HELD", "ROLLED BACK", "DONE", "ABANDONED"):
             label.set_class(word == name, f"-{name.lower().replace(' ', '-')}")
-        version.tooltip = f"{train.name}, opened by {train.opened_by}"
+        version.tooltip = Content(f"{train.name}, opened by {train.opened_by}")  # not markup
