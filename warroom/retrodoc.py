@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from warroom.core.stages import duration
+from warroom.core.text import clean
 from warroom.core.votes import WORDS
 from warroom.retro import Retro
 
@@ -29,23 +31,27 @@ def span(seconds: float | None) -> str:
     return "—" if seconds is None else duration(seconds)
 
 
-def _line(text: str) -> str:
-    # People's text is one line in a list item: a newline could start a heading or a rule.
-    return " ".join(text.split())
+# Markdown and HTML would act on these in people's text: emphasis (* _ ~), code (`), links
+# and images ([ ]), HTML and autolinks (< >), entities (&, as in "&#x202E;"), math ($), the
+# end of a table cell (|), and the escape itself. A backslash before each shows it as typed.
+# An underscore between two letters or digits emphasises nothing (New_York, snake_case) and
+# stays as it is.
+_MARKUP = re.compile(r"[\\`*~\[\]<>&$|]|(?<![^\W_])_|_(?![^\W_])")
 
 
-def _cell(text: str) -> str:
-    # ...and in a table cell, a pipe would end the cell.
-    return _line(text).replace("|", "\\|")
+def _md(text: str) -> str:
+    """People's text as Markdown that shows it as written: on one line (a newline could start
+    a heading, a list or a rule), and with every character Markdown would act on escaped."""
+    return _MARKUP.sub(lambda m: "\\" + m.group(), " ".join(clean(text).split()))
 
 
 def to_markdown(retro: Retro, tz: str = "UTC") -> str:
     """The retrospective as Markdown that reads well pasted into a task tracker."""
     lines = [
-        f"# Train {retro.version}: {retro.outcome}",
+        f"# Train {_md(retro.version)}: {retro.outcome}",
         "",
-        f"Room **{retro.room}**, runbook *{retro.runbook or 'unnamed'}*, opened by "
-        f"{retro.opened_by} at {_at(retro.opened, tz)}, ended at {_at(retro.ended, tz)} "
+        f"Room **{_md(retro.room)}**, runbook *{_md(retro.runbook) or 'unnamed'}*, opened by "
+        f"{_md(retro.opened_by)} at {_at(retro.opened, tz)}, ended at {_at(retro.ended, tz)} "
         f"(times in {tz}). Total: {span((retro.ended or retro.last) - retro.opened)}"
         f"{'' if retro.ended else ' so far'}.",
         "",
@@ -57,8 +63,8 @@ def to_markdown(retro: Retro, tz: str = "UTC") -> str:
     for s in retro.stages:
         took = span(s.ended - s.started) if s.ended is not None else "running"
         lines.append(
-            f"| {_cell(s.stage)} | {_clock(s.started, tz)} | {_clock(s.ended, tz)} | {took} "
-            f"| {_cell(s.how) or '—'} |"
+            f"| {_md(s.stage)} | {_clock(s.started, tz)} | {_clock(s.ended, tz)} | {took} "
+            f"| {_md(s.how) or '—'} |"
         )
     lines += ["", "## Incidents and time to recovery", ""]
     if not retro.incidents:
@@ -67,7 +73,7 @@ def to_markdown(retro: Retro, tz: str = "UTC") -> str:
         ended = f"recovered at {_clock(inc.ended, tz)}: {inc.how}" if inc.ended else "not recovered"
         lines.append(
             f"{n}. **{span(inc.ttr) if inc.ttr is not None else 'open'}** — from "
-            f"{_clock(inc.started, tz)}, {_line(inc.cause)}; {_line(ended)}."
+            f"{_clock(inc.started, tz)}, {_md(inc.cause)}; {_md(ended)}."
         )
     lines += ["", "## Blockers", ""]
     if not retro.blockers:
@@ -75,15 +81,15 @@ def to_markdown(retro: Retro, tz: str = "UTC") -> str:
     else:
         lines += ["| Blocker | Stage | Raised | Resolved | Open for |", "|---|---|---|---|---|"]
         for b in retro.blockers:
-            raised = f"{_clock(b.raised, tz)} by {b.raised_by}"
+            raised = f"{_clock(b.raised, tz)} by {_md(b.raised_by)}"
             resolved = (
                 f"{_clock(b.resolved, tz)} by {b.resolved_by}: {b.note}" if b.resolved else "open"
             )
             took = span(b.resolved - b.raised) if b.resolved is not None else "—"
             name = f"{b.link} " if b.link else ""
             lines.append(
-                f"| {_cell(name + b.reason)} | {_cell(b.stage) or '—'} | {raised} "
-                f"| {_cell(resolved)} | {took} |"
+                f"| {_md(name + b.reason)} | {_md(b.stage) or '—'} | {raised} "
+                f"| {_md(resolved)} | {took} |"
             )
     lines += ["", "## Votes", ""]
     if not retro.votes:
@@ -91,21 +97,23 @@ def to_markdown(retro: Retro, tz: str = "UTC") -> str:
     for v in retro.votes:
         why = f" ({v.close_reason})" if v.close_reason else ""
         lines.append(
-            f"- **{v.id}: {WORDS.get(v.proposal, v.proposal)}**, called by {v.called_by} at "
-            f"{_clock(v.opened, tz)}: {_line(v.reason)}. **{v.outcome.upper()}**{_line(why)} at "
+            f"- **{_md(v.id)}: {_md(WORDS.get(v.proposal, v.proposal))}**, called by "
+            f"{_md(v.called_by)} at "
+            f"{_clock(v.opened, tz)}: {_md(v.reason)}. **{v.outcome.upper()}**{_md(why)} at "
             f"{_clock(v.closed, tz)}: {v.yes} yes, {v.no} no, {v.needed} needed."
         )
         for ballot in v.ballots:
-            comment = f" — {_line(ballot['comment'])}" if ballot.get("comment") else ""
-            lines.append(f"  - {ballot['name']}: {'yes' if ballot['yes'] else 'no'}{comment}")
+            comment = f" — {_md(ballot['comment'])}" if ballot.get("comment") else ""
+            vote = "yes" if ballot["yes"] else "no"
+            lines.append(f"  - {_md(str(ballot['name']))}: {vote}{comment}")
     for title, rows in (("Alerts", [(t, f"{s}: {x}") for t, s, x in retro.alerts]),
                         ("Hand-offs", retro.handoffs), ("Called in", retro.calls)):  # fmt: skip
         lines += ["", f"## {title}", ""]
-        lines += [f"- {_clock(t, tz)} {_line(text)}" for t, text in rows] or ["None."]
-    seat = f" The conductor seat is with {retro.seat} at the end." if retro.seat else ""
+        lines += [f"- {_clock(t, tz)} {_md(text)}" for t, text in rows] or ["None."]
+    seat = f" The conductor seat is with {_md(retro.seat)} at the end." if retro.seat else ""
     lines += ["", "## Who took part", "", f"Roles are as their tokens give them.{seat}", ""]
     lines += ["| Name | Role | Zone | Acts |", "|---|---|---|---|"]
-    lines += [f"| {p.name} | {p.role} | {p.tz} | {p.acts} |" for p in retro.people]
+    lines += [f"| {_md(p.name)} | {p.role} | {_md(p.tz)} | {p.acts} |" for p in retro.people]
     return "\n".join(lines) + "\n"
 
 

@@ -4,6 +4,7 @@ hand-off and a second try, every event made by the real core at pinned times."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -146,3 +147,20 @@ def test_a_history_the_hub_no_longer_replays_is_refused() -> None:
     run = known_run()
     with pytest.raises(NoTrain, match="no longer replays the whole history"):
         build(run.events[-10:], run.state)
+
+
+def test_people_text_is_not_markdown_or_html_in_the_markdown() -> None:
+    run = known_run()
+    reason = "[click](https://evil.example) **loud** <img src=x onerror=alert(1)> &#x202E;"
+    run.do(61, RAJ, "raise_blocker", link="T9", reason=reason)
+    run.do(62, RAJ, "call_vote", proposal="hold", reason="`rm -rf` _now_ ~~no~~ $x$")
+    text = to_markdown(build(run.events, run.state))
+    assert (
+        "| T9 \\[click\\](https://evil.example) \\*\\*loud\\*\\* "
+        "\\<img src=x onerror=alert(1)\\> \\&#x202E; |" in text
+    )
+    assert "hold and investigate**, called by raj" in text
+    assert ": \\`rm -rf\\` \\_now\\_ \\~\\~no\\~\\~ \\$x\\$. **OPEN**" in text
+    assert "| vic | visitor | America/New_York | 0 |" in text  # between letters, _ stays
+    # None of these is ours: each one in the document is people's, escaped.
+    assert not re.findall(r"(?<!\\)[<>&\[\]`$~]", text)
