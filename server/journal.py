@@ -144,7 +144,9 @@ class Journal:
             self._open(fresh, acked)
         except sqlite3.DatabaseError as exc:
             self.close()
-            raise JournalDamaged(f"SQLite cannot read it: {exc}") from None
+            if is_corrupt(exc):
+                raise JournalDamaged(f"SQLite cannot read it: {exc}") from None
+            raise  # a full disk, a lock, a file it may not write: not damage
         except BaseException:
             self.close()
             raise
@@ -283,6 +285,14 @@ class Journal:
         """Close the database; the journal is unusable afterwards."""
         self._db.close()
         self.mark.close()
+
+
+def is_corrupt(exc: sqlite3.DatabaseError) -> bool:
+    """Whether SQLite says the file itself is bad, rather than that it cannot do its job now."""
+    name = getattr(exc, "sqlite_errorname", "")
+    return name in ("SQLITE_CORRUPT", "SQLITE_NOTADB") or not isinstance(
+        exc, sqlite3.OperationalError
+    )
 
 
 def _companions(path: Path) -> tuple[Path, ...]:

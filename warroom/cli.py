@@ -147,7 +147,7 @@ def hub(
     """Run the hub that holds the rooms."""
     from server.auth import AuthError, load_or_create_secret
     from server.hub import HubConfig
-    from server.main import run_hub, tls_context
+    from server.main import install_logging, run_hub, tls_context
 
     if (tls_cert is None) != (tls_key is None):
         raise click.UsageError("--tls-cert and --tls-key go together")
@@ -172,6 +172,7 @@ def hub(
         linger=linger,
         io_threads=io_threads,
     )
+    install_logging()
     try:
         asyncio.run(run_hub(config, host, port, tls))
     except OSError as exc:

@@ -245,11 +245,16 @@ def test_no_train_yet() -> None:
     assert "no train is running" in room.refused(ANA, "tick", item="i1").reason
 
 
-def test_a_seat_holder_with_an_engineer_token_still_conducts() -> None:
+def test_a_token_naming_the_seat_holder_with_another_role_cannot_conduct() -> None:
     room = opened()
-    same_person_engineer_token = Actor("ana", Role.ENGINEER, "c9", "UTC")
+    # Anyone who can mint a token could name it after the seat holder: the first role
+    # recorded for a name holds (issue 12), so it acts as nobody.
+    same_name_engineer_token = Actor("ana", Role.ENGINEER, "c9", "UTC")
     tick_stage(room)
-    room.ok(same_person_engineer_token, "promote")
+    reject = room.refused(same_name_engineer_token, "promote")
+    assert reject.code is Code.FORBIDDEN
+    assert "ana is in this room as conductor" in reject.reason
+    room.ok(ANA, "promote")
 
 
 def test_replay_and_wire_round_trip_with_a_train() -> None:

@@ -8,12 +8,21 @@ from types import MappingProxyType
 
 from warroom.core.model import Actor, Command, Event, Member, Reject, Role, RoomState
 from warroom.core.registry import EVERYONE, applies, op
+from warroom.core.room import role_clash
 from warroom.core.schema import Field
 from warroom.core.votes import enfranchise
 
 
-@op("join", EVERYONE, {"tz": Field(str, max_len=64)}, public=False)
+@op(
+    "join",
+    EVERYONE,
+    {"tz": Field(str, max_len=64), "rerole": Field(bool, required=False)},
+    public=False,
+)
 def _decide_join(state: RoomState, actor: Actor, cmd: Command) -> Sequence[Event] | Reject:
+    clash = role_clash(state, actor)
+    if clash is not None and not cmd.args.get("rerole", False):
+        return clash
     events = [
         Event(
             "joined",

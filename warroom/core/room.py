@@ -31,6 +31,22 @@ def permitted(state: RoomState, actor: Actor, op: str) -> Reject | None:
     return None if role in spec.roles else Reject(Code.FORBIDDEN, _forbidden(state, role, op))
 
 
+def role_clash(state: RoomState, actor: Actor) -> Reject | None:
+    """The refusal for a token that names a person of this room with another role.
+
+    The first role recorded for a name holds: otherwise a token minted with the seat holder's
+    name and any role would act from the seat. The operator can mint one that changes it.
+    """
+    member = state.members.get(actor.name)
+    if member is None or member.role is actor.role:
+        return None
+    return Reject(
+        Code.FORBIDDEN,
+        f"{actor.name} is in this room as {member.role.value}; a token naming them"
+        f" {actor.role.value} is refused",
+    )
+
+
 def decide(
     state: RoomState, actor: Actor, command: Command, *, trusted: bool = False
 ) -> list[Event] | Reject:
@@ -38,6 +54,9 @@ def decide(
     spec = OPS.get(command.op)
     if spec is None or not (spec.public or trusted):
         return Reject(Code.UNKNOWN_OP, f"unknown operation {command.op!r}")
+    clash = None if trusted else role_clash(state, actor)
+    if clash is not None:
+        return clash
     # A conductor token takes a free seat with its first accepted act (a script, say,
     # that never joined the roster); the seat event comes first so the act is the seat's.
     seat: list[Event] = []
