@@ -6,6 +6,11 @@ for a frame. A repository's manifest is complete once every announced commit has
 then it shows as partial. Beginning again replaces the repository's commits, and a chunk of an
 older upload (another `batch`) is refused, so two publishers can never interleave.
 
+The room's manifest is bounded by bytes, so no publisher can make the room too big to load: a
+commit by `MAX_COMMIT_BYTES`, all the repositories' commits together by `MAX_MANIFEST_BYTES`.
+Only deciding refuses; applying never does, so a room an older hub let grow past the cap still
+replays and opens (and takes no more commits until some are dropped).
+
 Beside the commits the room keeps a mark per commit (safe to revert, or not and why) and the
 people called in about a commit.
 """
@@ -18,7 +23,7 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
 
-from warroom.core.commits import Commit, check_commit, commit_from_data, is_sha
+from warroom.core.commits import Commit, check_commit, commit_from_data, commit_size, is_sha
 from warroom.core.model import Actor, Code, Command, Event, Reject, RoomState
 from warroom.core.registry import ACTORS, applies, op
 from warroom.core.schema import Field
@@ -27,6 +32,11 @@ MAX_REPOS = 64
 MAX_COMMITS = 20_000  # per repository: far beyond a weekly train, small enough for a snapshot
 CHUNK = 300  # commits per manifest_add at most
 KEEP_CALLS = 100
+# Bytes of the commits' data forms (`commit_size`) over every repository of the room. A real
+# range averages about 500 bytes a commit (a subject, an author, a few files, two trailers): 16,000
+# commits take 8 MiB, and 32 MiB holds them even at 2 KiB each. A room at the cap loads in a few
+# seconds at worst (62,000 small commits: 4 s), and its state is half a client's 64 MiB frame.
+MAX_MANIFEST_BYTES = 32 * 1024 * 1024
 REPO_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/+-]{0,63}")
 
 
@@ -45,6 +55,7 @@ class Manifest:
     published_at: float
     path: str = ""  # where the repository was on the publisher's machine: a hint for blame
     commits: tuple[Commit, ...] = ()  # in `git log` order, newest first
+    size: int = 0  # bytes of the commits' data forms: derived from them, not on the wire
 
     @property
     def complete(self) -> bool:
@@ -98,6 +109,11 @@ class Changes:
     def commit_count(self) -> int:
         """The commits received so far, over every repository."""
         return sum(len(m.commits) for m in self.repos)
+
+    @property
+    def size(self) -> int:
+        """The bytes of every repository's commits, as the cap counts them."""
+        return sum(m.size for m in self.repos)
 
     def mark(self, repo: str, sha: str) -> Mark | None:
         return self.marks.get((repo, sha))
@@ -163,8 +179,9 @@ _REPO = {"repo": Field(str, min_len=1, max_len=64)}
         "to_sha": _SHA,
         "count": Field(int),
         "path": Field(str, required=False, max_len=1000),
+        "size": Field(int, required=False),
     },
-    summary="announce a repository's manifest: its range and how many commits follow",
+    summary="announce a repository's manifest: its range, how many commits follow, their bytes",
 )
 def _begin(state: RoomState, actor: Actor, cmd: Command) -> Sequence[Event] | Reject:
     a = cmd.args
@@ -178,6 +195,14 @@ def _begin(state: RoomState, actor: Actor, cmd: Command) -> Sequence[Event] | Re
     old = changes_of(state).repo(a["repo"])
     if old is None and len(changes_of(state).repos) >= MAX_REPOS:
         return Reject(Code.CONFLICT, f"the manifest already spans {MAX_REPOS} repositories")
+    if "size" in a:
+        # A publisher that says how big its commits are is refused now, before any is sent,
+        # rather than part way through; the chunks are counted again as they come.
+        if a["size"] < 0:
+            return Reject(Code.INVALID, "size must be the bytes of the commits, ≥ 0")
+        held = changes_of(state).size - (old.size if old is not None else 0)
+        if held + a["size"] > MAX_MANIFEST_BYTES:
+            return Reject(Code.INVALID, _over_cap(state, a["repo"], held, a["size"], "these"))
     data = {
         "repo": a["repo"],
         "batch": a["batch"],
@@ -229,6 +254,9 @@ def _add(state: RoomState, actor: Actor, cmd: Command) -> Sequence[Event] | Reje
         if raw["sha"] in seen:
             return Reject(Code.INVALID, f"manifest_add: commits[{i}]: {raw['sha']} is listed twice")
         seen.add(raw["sha"])
+    held, more = changes_of(state).size, sum(commit_size(c) for c in a["commits"])
+    if held + more > MAX_MANIFEST_BYTES:
+        return Reject(Code.INVALID, _over_cap(state, manifest.repo, held, more, "this chunk's"))
     people = {person(c) for c in manifest.commits if not c.merge}
     people.update(person(commit_from_data(c)) for c in a["commits"] if not c["merge"])
     data = {
@@ -241,6 +269,20 @@ def _add(state: RoomState, actor: Actor, cmd: Command) -> Sequence[Event] | Reje
         "authors": len(people),
     }
     return [Event("manifest_added", cmd.ts, actor.name, data)]
+
+
+def _over_cap(state: RoomState, repo: str, held: int, more: int, which: str) -> str:
+    repos = len(changes_of(state).repos)
+    return (
+        f"the manifest would hold {_mib(held + more)}: {_mib(held)} in {repos} "
+        f"repositor{'y' if repos == 1 else 'ies'} and {_mib(more)} for {which} commits of {repo}; "
+        f"a room holds at most {MAX_MANIFEST_BYTES / 2**20:g} MiB of commits. "
+        "Drop a repository (manifest_drop) or publish a shorter range"
+    )
+
+
+def _mib(size: int) -> str:
+    return f"{size / 2**20:.1f} MiB ({size:,} bytes)"
 
 
 @op("manifest_drop", ACTORS, _REPO, summary="take a repository out of the manifest")
@@ -359,8 +401,10 @@ def _said_added(e: Event) -> str:
 def _added(state: RoomState, e: Event) -> RoomState:
     manifest = changes_of(state).repo(e.data["repo"])
     assert manifest is not None
+    # Not capped here: a room an older hub let grow past the cap must still replay.
     more = tuple(commit_from_data(c) for c in e.data["commits"])
-    return _with_manifest(state, replace(manifest, commits=manifest.commits + more))
+    size = manifest.size + sum(commit_size(c) for c in e.data["commits"])
+    return _with_manifest(state, replace(manifest, commits=manifest.commits + more, size=size))
 
 
 def _said_dropped(e: Event) -> str:

@@ -2,7 +2,8 @@
 
 The data form is what `manifest_add` carries and what the state holds on the wire: a map per
 commit with every key present, files as `[path, added, deleted, old_path]` lists. The hub trusts
-no publisher, so `check_commit` bounds every field before a commit reaches the state.
+no publisher, so `check_commit` bounds every field before a commit reaches the state, and the
+whole commit by its size in bytes (`commit_size`, which the room's cap adds up).
 """
 
 from __future__ import annotations
@@ -19,6 +20,10 @@ MAX_SUBJECT = 300
 MAX_NAME = 200
 MAX_TEXT = 300  # a trailer's value
 BINARY = -1  # `added` and `deleted` of a binary file, which has no line counts
+# Bytes of one commit's data form. 200 renamed files of two 140-character paths each and 20
+# trailers of 100 characters take about 61 KiB; a real commit of 200 files takes far less (20
+# KiB with 80-character paths). The field limits alone would let one commit reach 400 KiB.
+MAX_COMMIT_BYTES = 64 * 1024
 
 _HEX = re.compile(r"[0-9a-f]{4,64}")
 _TRAILER_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,62}")
@@ -140,7 +145,62 @@ def check_commit(raw: object) -> str | None:
         return 'reverts must be "" or 4 to 64 lowercase hex digits'
     if not _count(raw["more_files"]):
         return "more_files must be an integer ≥ 0"
-    return _check_files(raw["files"]) or _check_trailers(raw["trailers"])
+    problem = _check_files(raw["files"]) or _check_trailers(raw["trailers"])
+    if problem is not None:
+        return problem
+    size = commit_size(raw)
+    if size > MAX_COMMIT_BYTES:
+        return (
+            f"{size:,} bytes; a commit takes at most {MAX_COMMIT_BYTES:,} "
+            f"({MAX_COMMIT_BYTES // 1024} KiB): list fewer files, more_files counts the rest"
+        )
+    return None
+
+
+def commit_size(raw: Mapping[str, Any]) -> int:
+    """The bytes of a commit's data form as MessagePack encodes it.
+
+    Exact for a data form `check_commit` accepts (or `commit_to_data` makes): every string is
+    its UTF-8 bytes and a header, every integer, list and map the size MessagePack gives it.
+    Counted here rather than encoded, since the core does no encoding; a test holds the two
+    equal.
+    """
+    size = _FIXED + _int_size(raw["date"]) + _int_size(raw["more_files"])
+    for key in ("sha", "short", "author", "email", "subject", "reverts"):
+        size += _str_size(raw[key])
+    files = raw["files"]
+    size += _header(len(files))
+    for path, added, deleted, old in files:
+        size += 1 + _str_size(path) + _int_size(added) + _int_size(deleted) + _str_size(old)
+    trailers = raw["trailers"]
+    size += _header(len(trailers))
+    for key, value in trailers:
+        size += 1 + _str_size(key) + _str_size(value)
+    return size
+
+
+def _str_size(text: str) -> int:
+    n = len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
+    return n + (1 if n < 32 else 2 if n < 256 else 3 if n < 65536 else 5)
+
+
+def _int_size(value: int) -> int:
+    if -32 <= value < 128:
+        return 1
+    if -128 <= value < 256:
+        return 2
+    if -32768 <= value < 65536:
+        return 3
+    return 5 if -(2**31) <= value < 2**32 else 9
+
+
+def _header(items: int) -> int:
+    # A list's or a map's header: fixarray/fixmap, 16 or 32 bits of length.
+    return 1 if items < 16 else 3 if items < 65536 else 5
+
+
+# The map's header and keys, and the two booleans: the same for every commit.
+_FIXED = _header(len(KEYS)) + sum(_str_size(k) for k in KEYS) + 2
 
 
 def _check_files(files: object) -> str | None:

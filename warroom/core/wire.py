@@ -14,7 +14,7 @@ from typing import Any
 
 from warroom.core.alerts import Alert
 from warroom.core.changes import Call, Changes, Manifest, Mark
-from warroom.core.commits import commit_from_data, commit_to_data
+from warroom.core.commits import commit_from_data, commit_size, commit_to_data
 from warroom.core.handoff import Offer, QueueEntry
 from warroom.core.model import Event, Member, Role, RoomState
 from warroom.core.runbook import Rules
@@ -211,6 +211,7 @@ def changes_from_wire(raw: Mapping[str, Any]) -> Changes:
             published_at=float(m["published_at"]),
             path=m["path"],
             commits=tuple(commit_from_data(c) for c in m["commits"]),
+            size=sum(commit_size(c) for c in m["commits"]),
         )
         for m in raw["repos"]
     )
