@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import git
-import msgpack
 
-from warroom.core.changes import CHUNK, MAX_COMMITS, REPO_NAME
+from warroom.core.changes import CHUNK, MAX_COMMITS, MAX_MANIFEST_BYTES, REPO_NAME
 from warroom.core.commits import (
     BINARY,
+    MAX_COMMIT_BYTES,
     MAX_FILES,
     MAX_NAME,
     MAX_PATH,
@@ -27,8 +27,11 @@ from warroom.core.commits import (
     MAX_TRAILERS,
     Commit,
     FileChange,
+    commit_from_data,
+    commit_size,
     commit_to_data,
 )
+from warroom.core.text import clean_data
 
 # Fields of one commit, each ended by \x1f; the message (%B) last, since only it can hold a
 # newline. -z ends the header and each numstat entry with NUL, which no message or path holds.
@@ -116,20 +119,37 @@ def _commit(record: str) -> Commit:
     subject, body = _split_message(message)
     files, more = _files(stats)
     reverts = _REVERTS.search(body)
-    return Commit(
-        sha=sha,
-        short=short,
-        author=author[:MAX_NAME],
-        email=email[:MAX_NAME],
-        date=int(date or 0),
-        subject=_cut(subject, MAX_SUBJECT),
-        files=tuple(files),
-        more_files=more,
-        merge=len(parents.split()) > 1,
-        revert=bool(reverts) or bool(_REVERT_SUBJECT.match(subject)),
-        reverts=reverts.group(1).lower() if reverts else "",
-        trailers=parse_trailers(body),
+    return fit(
+        Commit(
+            sha=sha,
+            short=short,
+            author=author[:MAX_NAME],
+            email=email[:MAX_NAME],
+            date=int(date or 0),
+            subject=_cut(subject, MAX_SUBJECT),
+            files=tuple(files),
+            more_files=more,
+            merge=len(parents.split()) > 1,
+            revert=bool(reverts) or bool(_REVERT_SUBJECT.match(subject)),
+            reverts=reverts.group(1).lower() if reverts else "",
+            trailers=parse_trailers(body),
+        )
     )
+
+
+def fit(commit: Commit) -> Commit:
+    """`commit` as the room will hold it: its text cleaned as the hub cleans it (so its size
+    here is the size there), and within the room's bytes for one commit: the files past them
+    are left out of the list and only counted (`more_files`), as the files past MAX_FILES are."""
+    data = commit_to_data(commit)
+    clean = clean_data(data)
+    if clean is data and commit_size(data) <= MAX_COMMIT_BYTES:
+        return commit
+    data = clean
+    while data["files"] and commit_size(data) > MAX_COMMIT_BYTES:
+        data["files"].pop()
+        data["more_files"] += 1
+    return commit_from_data(data)
 
 
 def _split_message(message: str) -> tuple[str, str]:
@@ -205,6 +225,18 @@ def check_size(manifest: RepoRange) -> None:
             f"{manifest.from_rev}..{manifest.to_rev} in {manifest.name} holds "
             f"{len(manifest.commits)} commits; a room takes at most {MAX_COMMITS} per repository"
         )
+    size = manifest_size(manifest)
+    if size > MAX_MANIFEST_BYTES:
+        raise ManifestError(
+            f"{manifest.from_rev}..{manifest.to_rev} in {manifest.name} is "
+            f"{size / 2**20:.1f} MiB of commits; a room holds at most "
+            f"{MAX_MANIFEST_BYTES / 2**20:g} MiB over every repository: publish a shorter range"
+        )
+
+
+def manifest_size(manifest: RepoRange) -> int:
+    """The bytes the room counts for the commits of `manifest` (its cap is on their sum)."""
+    return sum(commit_size(commit_to_data(c)) for c in manifest.commits)
 
 
 def chunks(commits: list[dict[str, Any]], max_bytes: int = CHUNK_BYTES) -> Iterator[list[Any]]:
@@ -212,7 +244,7 @@ def chunks(commits: list[dict[str, Any]], max_bytes: int = CHUNK_BYTES) -> Itera
     run: list[dict[str, Any]] = []
     size = 0
     for data in commits:
-        cost = len(msgpack.packb(data))
+        cost = commit_size(data)  # exactly its MessagePack bytes
         if run and (len(run) >= CHUNK or size + cost > max_bytes):
             yield run
             run, size = [], 0
@@ -235,6 +267,8 @@ def publish_commands(
         "to_sha": manifest.to_sha,
         "count": len(manifest.commits),
         "path": manifest.path[:1000],
+        # The hub refuses a range that would pass the room's cap now, before any chunk is sent.
+        "size": manifest_size(manifest),
     }
     commands: list[tuple[str, dict[str, Any]]] = [("manifest_begin", begin)]
     offset = 0

@@ -2,18 +2,31 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import msgpack
 import pytest
 
 from tests.unit.git_fixture import BO, RAJ, History, Repo, standard_history
+from warroom import manifest as manifest_module
 from warroom.core.changes import CHUNK, MAX_COMMITS
-from warroom.core.commits import BINARY, MAX_FILES, Commit, check_commit, commit_to_data
+from warroom.core.commits import (
+    BINARY,
+    MAX_COMMIT_BYTES,
+    MAX_FILES,
+    Commit,
+    FileChange,
+    check_commit,
+    commit_size,
+    commit_to_data,
+)
 from warroom.manifest import (
     ManifestError,
     RepoRange,
     check_size,
+    fit,
+    manifest_size,
     parse_log,
     parse_trailers,
     publish_commands,
@@ -189,6 +202,7 @@ def test_publish_commands_begin_then_chunks_in_order() -> None:
         "to_sha": "2" * 40,
         "count": 2 * CHUNK + 7,
         "path": "/srv/core",
+        "size": sum(len(msgpack.packb(commit_to_data(c))) for c in rng.commits),
     }
     adds = [args for _, args in commands[1:]]
     assert [a["offset"] for a in adds] == [0, CHUNK, 2 * CHUNK]
@@ -220,3 +234,37 @@ def test_a_long_history_reads_whole(tmp_path: Path) -> None:
     found = read_manifest(tmp_path / "long", "start", "HEAD")
     assert len(found.commits) == 3000
     assert sum(1 for c in found.commits if any(f.old for f in c.files)) > 0  # renames seen
+
+
+def test_a_commit_too_big_for_the_room_keeps_the_files_that_fit_and_counts_the_rest() -> None:
+    (wide,) = fake(1, files=MAX_FILES)  # 200 files of 202-character paths: about 42 KB
+    huge = replace(wide, files=tuple(FileChange(p, a, d, p + "~") for p, a, d, _ in wide.files))
+    fitted = fit(huge)
+    assert check_commit(commit_to_data(fitted)) is None
+    assert commit_size(commit_to_data(fitted)) <= MAX_COMMIT_BYTES
+    assert 0 < len(fitted.files) < MAX_FILES
+    assert len(fitted.files) + fitted.more_files == MAX_FILES
+    assert fitted.files == huge.files[: len(fitted.files)]
+    assert fit(wide) is wide  # what fits is left as it is
+
+
+def test_the_commits_are_sent_as_the_hub_will_hold_them() -> None:
+    (c,) = fake(1)
+    dirty = replace(c, subject="Fix \x1b]52;c;eA==\x07", author="Raj \u202eP")
+    assert fit(dirty).subject == "Fix \ufffd]52;c;eA==\ufffd" and fit(dirty).author == "Raj \ufffdP"
+
+
+def test_a_range_past_the_rooms_bytes_is_refused_before_it_is_sent(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    rng = RepoRange("core", "", "v1", "v2", "1" * 40, "2" * 40, fake(300, files=20))
+    size = manifest_size(rng)
+    assert publish_commands(rng, "b1")[0][1]["size"] == size  # the hub is told, too
+    monkeypatch.setattr(manifest_module, "MAX_MANIFEST_BYTES", 2**20)
+    assert size > 2**20
+    with pytest.raises(ManifestError) as refused:
+        check_size(rng)
+    assert str(refused.value) == (
+        f"v1..v2 in core is {size / 2**20:.1f} MiB of commits; a room holds at most 1 MiB over "
+        "every repository: publish a shorter range"
+    )
