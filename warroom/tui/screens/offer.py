@@ -64,9 +64,12 @@ class OfferScreen(ModalScreen[tuple[str, str] | None]):
     def _tick(self) -> None:
         left = self.offer.expires - self.clock()
         self.query_one("#offer-expiry", Static).update(
-            f"The offer lapses in {countdown(left)} if unanswered; {self.offer.by} keeps the seat."
-            if left > 0
-            else "The offer has lapsed."
+            Content(
+                f"The offer lapses in {countdown(left)} if unanswered; {self.offer.by} keeps the "
+                "seat."
+                if left > 0
+                else "The offer has lapsed."
+            )
         )
 
     @on(Button.Pressed, "#accept")
