@@ -491,6 +491,11 @@ def manifest(url: str, token: str, repo_path: Path, from_rev: str, to_rev: str, 
     summary.update(chunks=len(commands) - 1, published=answer["ok"], **answer)
     click.echo(json.dumps(summary))
     if not answer["ok"]:
+        click.echo(
+            f"warroom manifest: the hub refused {answer['op']} after {answer['applied']}"
+            f" accepted: {answer['reason']}",
+            err=True,
+        )
         sys.exit(1)
 
 

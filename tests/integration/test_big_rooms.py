@@ -158,9 +158,7 @@ async def test_catch_up_frames_are_bounded_by_bytes(tmp_path: Path) -> None:
             if not ring:
                 host._ring.clear()  # the catch-up then comes from the journal on disk
             reader = await Raw.open(live.url())
-            welcome = await reader.hello(
-                live.token("bo"), resume=p.Resume("", 0), presence=False
-            )
+            welcome = await reader.hello(live.token("bo"), resume=p.Resume("", 0), presence=False)
             assert welcome.resumed
             got, sizes = 0, []
             while got < welcome.seq:

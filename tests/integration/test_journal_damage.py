@@ -19,7 +19,6 @@ from warroom.core import Role
 from warroom.hubproc import HubProcess
 from warroom.protocol import Close
 
-
 FAST = ("--rate", "10000", "--burst", "10000")
 
 

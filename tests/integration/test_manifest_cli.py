@@ -202,3 +202,5 @@ def test_a_missing_repository_and_a_visitor(hub: HubProcess, core: History, tmp_
     answer = json.loads(out.stdout)
     assert answer["ok"] is False and answer["code"] == "forbidden" and answer["applied"] == 0
     assert answer["published"] is False
+    # The person running it reads the refusal too, not only the JSON line.
+    assert "the hub refused manifest_begin after 0 accepted: visitors are read-only" in out.stderr
