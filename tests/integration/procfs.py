@@ -28,12 +28,14 @@ def fds(pid: int) -> int:
     return len(os.listdir(f"/proc/{pid}/fd"))
 
 
-def open_files(pid: int, suffix: str) -> int:
-    """How many of its descriptors are files whose path ends with `suffix`."""
+def open_files(pid: int, suffix: str, under: str = "") -> int:
+    """How many of its descriptors are files whose path ends with `suffix` (and contains
+    `under`)."""
     count = 0
     for fd in os.listdir(f"/proc/{pid}/fd"):
         try:
-            if os.readlink(f"/proc/{pid}/fd/{fd}").endswith(suffix):
+            path = os.readlink(f"/proc/{pid}/fd/{fd}")
+            if path.endswith(suffix) and under in path:
                 count += 1
         except OSError:
             continue
