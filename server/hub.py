@@ -318,13 +318,21 @@ class Hub:
         return None
 
     def arrived(self, conn: ServerConnection) -> None:
-        """A TCP connection was accepted: count it until its hello is accepted, and let the
-        oldest such connection go when there are too many (idle sockets must not starve
-        people trying to join)."""
-        self._pending[conn] = None
-        while len(self._pending) > self.config.max_pending:
-            oldest, _ = self._pending.popitem(last=False)
-            oldest.transport.abort()
+        """A TCP connection was accepted: count it until its hello is accepted, and let one
+        go when there are too many (idle sockets must not starve people trying to join).
+
+        The one let go is the oldest that has not even sent its HTTP request: a person's
+        client sends it at once, so during a flood of silent sockets a join in the middle of
+        its handshake is not the oldest, and not cut, however busy the hub is. Only when
+        every pending connection has spoken is the oldest of them let go."""
+        pending = self._pending
+        pending[conn] = None
+        while len(pending) > self.config.max_pending:
+            victim = next((c for c in pending if c.request is None), None)
+            if victim is None:
+                victim = next(iter(pending))
+            del pending[victim]
+            victim.transport.abort()
 
     def departed(self, conn: ServerConnection) -> None:
         """A TCP connection ended."""
