@@ -62,6 +62,7 @@ class Peer:
         self._wake = asyncio.Event()
         self._dropped = False
         self._busy = False  # the writer holds a frame not yet handed to the socket
+        self._catching_up = False  # the writer is sending the catch-up (never cancelled then)
         self._on_cut = on_cut
         self._writer = asyncio.create_task(self._write(), name=f"peer-writer-{actor.conn}")
 
@@ -135,9 +136,16 @@ class Peer:
     def _stop(self, why: str) -> None:
         self._dropped = True
         self.why = self.why or why
-        self._writer.cancel()
         self._queue.clear()
         self._queued = 0
+        if self._catching_up:
+            # The catch-up may be awaiting work it shares with other joiners (the room's
+            # state, packed once for everyone at this head): cancelling the writer would
+            # cancel that for them too, and leave them welcomed and mute. It ends at its
+            # next frame instead, and releases what it holds then.
+            self._wake.set()
+            return
+        self._writer.cancel()
         frames, self._catch_up = self._catch_up, None
         if frames is not None:
             # Let the catch-up release what it holds (a snapshot, a journal cursor) now.
@@ -156,7 +164,7 @@ class Peer:
 
     async def _send(self, frame: bytes) -> None:
         ws = self.ws
-        if ws.protocol.state is not State.OPEN:
+        if self._dropped or ws.protocol.state is not State.OPEN:
             raise ConnectionClosed(None, None)
         ws.transport.write(frame)
         await ws.drain()  # waits only while the transport is over its high-water mark
@@ -167,10 +175,18 @@ class Peer:
                 await self._wake.wait()
                 self._wake.clear()
                 self._busy = True
-                if self._catch_up is not None:
-                    async for payload in self._catch_up:
-                        await self._send(wire_frame(payload))
-                    self._catch_up = None
+                frames = self._catch_up
+                if frames is not None:
+                    self._catching_up = True
+                    try:
+                        async for payload in frames:
+                            await self._send(wire_frame(payload))
+                    finally:
+                        self._catching_up = False
+                        self._catch_up = None
+                        await _close_iterator(frames)
+                    if self._dropped:
+                        return  # stopped during the catch-up: nobody will cancel us now
                 while self._queue:
                     frame = self._queue.popleft()
                     self._queued -= len(frame)

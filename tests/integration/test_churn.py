@@ -97,3 +97,44 @@ async def test_with_the_default_limits_a_reconnect_loop_is_refused_and_writes_on
         assert presence_of(await history(live.url(), live.token("ana")), "vic") == ["joined"]
     finally:
         await stop_hub(live, server)
+
+
+async def test_a_joiner_gone_before_its_snapshot_leaves_the_next_one_theirs(
+    tmp_path: Path,
+) -> None:
+    # One journal thread, kept busy by another room, so a room's state waits its turn to be
+    # packed: a visitor's connection (a reconnect loop's) is gone before it is. The state is
+    # packed once for everyone who joins at that head; its leaving must not cancel that.
+    live, server = await start_hub(tmp_path, io_threads=1, rate=1e5, burst=1e5)
+    busy = await Raw.open(live.url("r2"))
+    await busy.hello(live.token("pam", room="r2"), room="r2", presence=False)
+    window = asyncio.Semaphore(64)
+
+    async def pump() -> None:
+        for i in range(1_000_000):
+            await window.acquire()
+            await busy.cmd(f"c{i}", "note", text="busy")
+
+    async def acks() -> None:
+        while True:
+            if isinstance(await busy.frame(), p.Ack):
+                window.release()
+
+    tasks = [asyncio.create_task(pump()), asyncio.create_task(acks())]
+    try:
+        await asyncio.sleep(0.2)
+        for n in range(5):
+            vic = await Raw.open(live.url())
+            await vic.hello(live.token(f"vic{n}", "visitor"))  # a new head: its joined
+            await vic.close()  # and gone at once, its catch-up not yet sent
+            late = await Raw.open(live.url())
+            await late.hello(live.token("bea"), presence=False)
+            await late.until(p.Snapshot)  # the same head: the same packed state
+            await late.cmd(f"b{n}", "note", text="and I am heard")
+            assert isinstance(await late.answer(f"b{n}"), p.Ack)
+            await late.close()
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await stop_hub(live, server)
