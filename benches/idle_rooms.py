@@ -83,7 +83,7 @@ async def _open_rooms(hub: BenchHub, count: int) -> dict[str, Any]:
     peak_fds = max(r["fds"] for r in readings)
     met = (
         peak_threads <= first["threads"] + IO_THREADS + 2
-        and peak_fds <= first["fds"] + 30
+        and peak_fds <= first["fds"] + 60
         and end["fds"] <= first["fds"] + 2
         and end["journal_files"] == 0
     )
