@@ -60,7 +60,7 @@ async def test_ninety_fat_frames_stop_at_the_cap_and_the_room_still_loads(hub: L
             assert held <= MAX_MANIFEST_BYTES
         else:
             assert answer.code == "invalid", answer
-            assert "a room holds at most 32 MiB of commits" in answer.reason
+            assert "a room holds at most 33,554,432 bytes (32.00 MiB) of commits" in answer.reason
             refused += 1
     took = time.monotonic() - started
     await client.close()
@@ -105,7 +105,7 @@ async def test_a_room_an_older_hub_let_past_the_cap_still_opens(
                          commits=[commit(999)])  # fmt: skip
         refused = await client.answer("a")
         assert isinstance(refused, p.RejectFrame) and refused.code == "invalid"
-        assert "a room holds at most 1 MiB of commits" in refused.reason
+        assert "a room holds at most 1,048,576 bytes (1.00 MiB) of commits" in refused.reason
         await client.cmd("d", "manifest_drop", repo="mediawiki")
         assert isinstance(await client.answer("d"), p.Ack)
         await client.cmd("a2", "manifest_add", repo="Cart", batch="b2", offset=0,
@@ -131,7 +131,10 @@ async def test_a_publish_past_the_cap_is_refused_before_any_commit_is_sent(
     answer = await send_all(url, raj, publish_commands(repo("Cart", 100, 10), "b2"))
     assert answer["ok"] is False and answer["applied"] == 0
     assert answer["op"] == "manifest_begin" and answer["code"] == "invalid"
-    assert answer["reason"].startswith("the manifest would hold 1.2 MiB")
-    assert "for these commits of Cart; a room holds at most 1 MiB of commits" in answer["reason"]
+    assert answer["reason"].startswith("the manifest would hold 1,")
+    assert (
+        "for these commits of Cart; a room holds at most 1,048,576 bytes (1.00 MiB) of commits"
+        in answer["reason"]
+    )
     got = await fetch_state(url, raj)
     assert [r["repo"] for r in got["state"]["changes"]["repos"]] == ["mediawiki"]  # no partial Cart

@@ -106,18 +106,20 @@ def test_the_room_refuses_what_would_pass_its_cap_and_stays_under_it(small_cap: 
     held = changes_of(room.state).size
     assert 0 < held <= small_cap and offset == 40  # 4 chunks of about 8 KB each
     more = sum(commit_size(c) for c in chunk(offset, 10))
+    def mib(size: int) -> str:
+        return f"{size:,} bytes ({size / 2**20:.2f} MiB)"
+
     assert result.reason == (
-        f"the manifest would hold 0.0 MiB ({held + more:,} bytes): 0.0 MiB ({held:,} bytes) in 1 "
-        f"repository and 0.0 MiB ({more:,} bytes) for this chunk's commits of mediawiki; a room "
-        f"holds at most {small_cap / 2**20:g} MiB of commits. Drop a repository (manifest_drop) "
-        "or publish a shorter range"
+        f"the manifest would hold {mib(held + more)}: {mib(held)} held already and {mib(more)}"
+        f" for this chunk's commits of mediawiki; a room holds at most {mib(small_cap)} of"
+        " commits. Drop a repository (manifest_drop) or publish a shorter range"
     )
     # Another repository is refused as well: the cap is over all of them.
     begin(room, repo="Cart", count=10)
     other = room.refused(
         RAJ, "manifest_add", repo="Cart", batch="b1", offset=0, commits=chunk(500, 10)
     )
-    assert "in 2 repositories" in other.reason
+    assert f"{mib(held)} held already" in other.reason
     # Taking a repository out makes room again.
     room.ok(RAJ, "manifest_drop", repo="mediawiki")
     room.ok(RAJ, "manifest_add", repo="Cart", batch="b1", offset=0, commits=chunk(500, 10))

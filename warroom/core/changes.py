@@ -272,17 +272,17 @@ def _add(state: RoomState, actor: Actor, cmd: Command) -> Sequence[Event] | Reje
 
 
 def _over_cap(state: RoomState, repo: str, held: int, more: int, which: str) -> str:
-    repos = len(changes_of(state).repos)
     return (
-        f"the manifest would hold {_mib(held + more)}: {_mib(held)} in {repos} "
-        f"repositor{'y' if repos == 1 else 'ies'} and {_mib(more)} for {which} commits of {repo}; "
-        f"a room holds at most {MAX_MANIFEST_BYTES / 2**20:g} MiB of commits. "
-        "Drop a repository (manifest_drop) or publish a shorter range"
+        f"the manifest would hold {_mib(held + more)}: {_mib(held)} held already and"
+        f" {_mib(more)} for {which} commits of {repo}; a room holds at most"
+        f" {_mib(MAX_MANIFEST_BYTES)} of commits. Drop a repository (manifest_drop) or"
+        " publish a shorter range"
     )
 
 
 def _mib(size: int) -> str:
-    return f"{size / 2**20:.1f} MiB ({size:,} bytes)"
+    # Bytes first: a size just over the cap must not read as equal to it once rounded.
+    return f"{size:,} bytes ({size / 2**20:.2f} MiB)"
 
 
 @op("manifest_drop", ACTORS, _REPO, summary="take a repository out of the manifest")
