@@ -35,6 +35,7 @@ class Person:
     burst: float
     join_rate: float  # connections per minute, and at once
     conns: set[Peer] = field(default_factory=set)
+    slots: int = 0  # connections admitted and not yet ended, joined or still joining
     bucket: TokenBucket = field(init=False)
     joins: TokenBucket = field(init=False)
     strikes: float = 0.0
@@ -49,11 +50,16 @@ class Person:
     def admit(self, now: float, max_conns: int) -> str:
         """Why a new connection is refused, or "" when it may come in."""
         self._seen = time.monotonic()
-        if len(self.conns) >= max_conns:
+        if self.slots >= max_conns:
             return f"{max_conns} connections are open for this person already; close one first"
         if not self.joins.take(self._seen):
             return "connecting too often; wait a few seconds before trying again"
+        self.slots += 1  # taken now, not once joined: hellos racing a slow room open count
         return ""
+
+    def vacate(self) -> None:
+        """A connection `admit` let in has ended."""
+        self.slots -= 1
 
     def strike(self, now: float) -> bool:
         """Count an over-limit frame at monotonic `now`; True when it is a flood to cut off."""
@@ -93,4 +99,4 @@ class Person:
     def forgettable(self, now: float) -> bool:
         """Nothing open, nothing held, and long enough gone that its limits have refilled."""
         refill = max(self.burst / self.rate, 60.0)
-        return not self.conns and not self._lingering and now - self._seen > refill
+        return not self.slots and not self._lingering and now - self._seen > refill

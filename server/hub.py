@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import resource
 import secrets
 import ssl
 import time
@@ -64,7 +65,9 @@ class HubConfig:
     retention: int = 50_000
     max_conns: int = 8  # open connections per person and room
     join_rate: float = 30.0  # connections a person may open per minute (and at once)
-    max_pending: int = 256  # connections not yet past their hello
+    # Connections not yet past their hello; None: 1024, or a quarter of the open-file limit
+    # when that is lower, so idle sockets can never take the descriptors people need.
+    max_pending: int | None = None
     room_idle: float = 60.0  # seconds a room nobody uses stays open
     linger: float = 10.0  # seconds a visitor's leaving waits for them to come back
     io_threads: int = 8  # journal threads shared by every room
@@ -72,6 +75,10 @@ class HubConfig:
 
 class RoomUnavailable(Exception):
     """A room that cannot be served now; the message says why, for the people refused."""
+
+
+class RoomNameTaken(RoomUnavailable):
+    """A room name that differs only in case from a room the hub has: never servable."""
 
 
 @dataclass(slots=True)
@@ -111,6 +118,7 @@ class Hub:
         self._revoked: Revocations | None = None
         self._poller: asyncio.Task[None] | None = None
         self._stopping = False
+        self._max_pending = config.max_pending or pending_limit()
 
     @property
     def rooms(self) -> dict[str, RoomHost]:
@@ -175,7 +183,7 @@ class Hub:
         key = name.casefold()
         on_disk = book.files.get(key)
         if on_disk is not None and on_disk != name:
-            raise RoomUnavailable(f"its name differs only in case from room {on_disk}")
+            raise RoomNameTaken(f"the name differs only in case from room {on_disk}")
         task = book.opening.get(key)
         if task is None:
             task = asyncio.create_task(self._open(name))
@@ -183,7 +191,7 @@ class Hub:
             task.add_done_callback(lambda _t: book.opening.pop(key, None))
         host = await asyncio.shield(task)
         if host.name != name:
-            raise RoomUnavailable(f"its name differs only in case from room {host.name}")
+            raise RoomNameTaken(f"the name differs only in case from room {host.name}")
         return host
 
     async def _open(self, name: str) -> RoomHost:
@@ -306,7 +314,7 @@ class Hub:
     def process_request(self, conn: ServerConnection, request: Request) -> Response | None:
         """Answer GET /healthz with 200 on the websocket port; let upgrades through."""
         upgrade = "upgrade" in request.headers.get("Connection", "").lower()
-        if request.path == "/healthz" and not upgrade:
+        if urlsplit(request.path).path == "/healthz" and not upgrade:
             return conn.respond(HTTPStatus.OK, "ok\n")
         if not upgrade:
             return Response(
@@ -327,7 +335,7 @@ class Hub:
         every pending connection has spoken is the oldest of them let go."""
         pending = self._pending
         pending[conn] = None
-        while len(pending) > self.config.max_pending:
+        while len(pending) > self._max_pending:
             victim = next((c for c in pending if c.request is None), None)
             if victim is None:
                 victim = next(iter(pending))
@@ -381,6 +389,7 @@ class Hub:
         try:
             await self._join(ws, conn, hello, claims, person)
         finally:
+            person.vacate()
             self._release(hello.room)
 
     async def _admit(self, ws: ServerConnection, hello: p.Hello) -> Claims | None:
@@ -415,22 +424,31 @@ class Hub:
     ) -> None:
         try:
             host = await self.room(hello.room)
+        except RoomNameTaken as exc:
+            await _refuse(ws, ErrorCode.BAD_ROOM, Close.BAD_FRAME, f"room {hello.room}: {exc}")
+            return
         except RoomUnavailable as exc:
             reason = room_refusal(hello.room, str(exc))
             await _refuse(ws, ErrorCode.ROOM_UNAVAILABLE, Close.ROOM_UNAVAILABLE, reason)
             return
         member = host.state.members.get(claims.name)
-        if member is not None and member.role is not claims.role and not claims.rerole:
+        clash = member is not None and member.role is not claims.role
+        if clash and (not claims.rerole or not hello.presence):
+            assert member is not None
             reason = (
                 f"{claims.name} is in this room as {member.role.value}; a token naming them"
                 f" {claims.role.value} is refused"
             )
+            if claims.rerole:
+                reason += " until it joins with presence, which records the new role"
             log.warning("refused %s for room %s: %s", claims.name, hello.room, reason)
             await _refuse(ws, ErrorCode.UNAUTHORIZED, Close.UNAUTHORIZED, reason)
             return
         wants_logs = hello.presence if hello.logs is None else hello.logs
         # A visitor back within the linger keeps the connection id it left with: no churn.
-        conn_id = person.take_back() if hello.presence else None
+        # Not one that comes back as someone else: a new role or zone is a new arrival.
+        same = member is not None and not clash and member.tz == hello.tz
+        conn_id = person.take_back() if hello.presence and same else None
         rejoining = conn_id is not None
         if rejoining:
             self._release(hello.room)  # the use its held leave kept
@@ -540,8 +558,7 @@ class Hub:
         else:
             code, text = Close.TOKEN_EXPIRED, "your token expired; ask for a new one"
         log.warning("closed %s (connection %s): %s", peer.actor.name, peer.actor.conn, text)
-        peer.push(p.encode(p.Error(ErrorCode.UNAUTHORIZED, text)))
-        peer.drop(code, text)
+        peer.drop(code, text, p.encode(p.Error(ErrorCode.UNAUTHORIZED, text)))
 
     async def _poll(self) -> None:
         """Look at the revocation file twice a second; forget people long gone."""
@@ -586,7 +603,18 @@ class Hub:
             ssl=tls,
             max_queue=64,
             create_connection=_Connection,
+            # Past asyncio's 100: during a flood of sockets a person's SYN waits in the kernel
+            # rather than being dropped and retried a second later.
+            backlog=1024,
         )
+
+
+def pending_limit() -> int:
+    """The default cap on connections not past their hello, from the open-file limit."""
+    soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    if soft == resource.RLIM_INFINITY:
+        return 1024
+    return max(16, min(1024, soft // 4))
 
 
 def _peer(ws: ServerConnection) -> str:

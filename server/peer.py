@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
@@ -48,7 +48,6 @@ class Peer:
         actor: Actor,
         budget: int,
         logs: bool = False,
-        on_cut: Callable[[Peer, str], None] | None = None,
     ) -> None:
         self.ws = ws
         self.actor = actor
@@ -62,8 +61,6 @@ class Peer:
         self._wake = asyncio.Event()
         self._dropped = False
         self._busy = False  # the writer holds a frame not yet handed to the socket
-        self._catching_up = False  # the writer is sending the catch-up (never cancelled then)
-        self._on_cut = on_cut
         self._writer = asyncio.create_task(self._write(), name=f"peer-writer-{actor.conn}")
 
     @property
@@ -109,11 +106,15 @@ class Peer:
         self._wake.set()
         return True
 
-    def drop(self, code: Close, reason: str) -> None:
-        """Close the connection with `code`, discarding whatever is still queued."""
+    def drop(self, code: Close, reason: str, notice: bytes | None = None) -> None:
+        """Close the connection with `code`, discarding whatever is still queued; `notice` (an
+        `error` frame saying why, in full) goes out first, ahead of what was queued."""
         if self._dropped:
             return
         self._stop(f"{int(code)} {reason}")
+        if notice is not None and self.ws.protocol.state is State.OPEN:
+            # Only whole frames are ever in the transport, so this one cannot split another.
+            self.ws.transport.write(wire_frame(notice))
         asyncio.create_task(self._close(code, reason))
 
     def cut(self, code: Close, why: str) -> None:
@@ -124,8 +125,6 @@ class Peer:
         self._stop(f"{int(code)} {why}")
         log.warning("cut off %s (connection %s): %s", self.actor.name, self.actor.conn, why)
         self.ws.transport.abort()
-        if self._on_cut is not None:
-            self._on_cut(self, why)
 
     async def finish(self) -> None:
         """Stop the writer once the connection is gone."""
@@ -138,13 +137,6 @@ class Peer:
         self.why = self.why or why
         self._queue.clear()
         self._queued = 0
-        if self._catching_up:
-            # The catch-up may be awaiting work it shares with other joiners (the room's
-            # state, packed once for everyone at this head): cancelling the writer would
-            # cancel that for them too, and leave them welcomed and mute. It ends at its
-            # next frame instead, and releases what it holds then.
-            self._wake.set()
-            return
         self._writer.cancel()
         frames, self._catch_up = self._catch_up, None
         if frames is not None:
@@ -175,18 +167,10 @@ class Peer:
                 await self._wake.wait()
                 self._wake.clear()
                 self._busy = True
-                frames = self._catch_up
-                if frames is not None:
-                    self._catching_up = True
-                    try:
-                        async for payload in frames:
-                            await self._send(wire_frame(payload))
-                    finally:
-                        self._catching_up = False
-                        self._catch_up = None
-                        await _close_iterator(frames)
-                    if self._dropped:
-                        return  # stopped during the catch-up: nobody will cancel us now
+                if self._catch_up is not None:
+                    async for payload in self._catch_up:
+                        await self._send(wire_frame(payload))
+                    self._catch_up = None
                 while self._queue:
                     frame = self._queue.popleft()
                     self._queued -= len(frame)

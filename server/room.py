@@ -259,9 +259,9 @@ class RoomHost:
         self.damage = why
         log.error("room %s: journal damaged, refusing to serve it: %s", self.name, why)
         reason = room_refusal(self.name, why)
+        notice = p.encode(p.Error(p.ErrorCode.ROOM_UNAVAILABLE, reason))
         for peer in list(self.peers):
-            peer.push(p.encode(p.Error(p.ErrorCode.ROOM_UNAVAILABLE, reason)))
-            peer.drop(p.Close.ROOM_UNAVAILABLE, reason)
+            peer.drop(p.Close.ROOM_UNAVAILABLE, reason, notice)
         self.peers.clear()
         if self._on_damage is not None:
             self._on_damage(self, why)
@@ -368,8 +368,8 @@ class RoomHost:
         for sub, answer, _ in group.answers:
             if sub.joining is not None:
                 if isinstance(answer, Reject):
-                    sub.joining.push(p.encode(p.Error(p.ErrorCode.UNAUTHORIZED, answer.reason)))
-                    sub.joining.drop(p.Close.UNAUTHORIZED, answer.reason)
+                    notice = p.encode(p.Error(p.ErrorCode.UNAUTHORIZED, answer.reason))
+                    sub.joining.drop(p.Close.UNAUTHORIZED, answer.reason, notice)
                 else:
                     self._welcome(sub.joining, sub.resume)
             _answer(sub, answer, self.epoch)
@@ -498,7 +498,8 @@ class RoomHost:
     async def _snapshot_frames(
         self, state: RoomState, head: int, recent: list[bytes]
     ) -> list[bytes]:
-        packed = await self._packed_state(state, head)
+        # Shielded: one joiner that goes away must not cancel the encoding the others await.
+        packed = await asyncio.shield(self._packed_state(state, head))
         if len(packed) + sum(map(len, recent)) <= FRAME_BYTES:
             return [p.snapshot_frame(self.epoch, head, packed, recent)]
         parts = -(-len(packed) // FRAME_BYTES)
@@ -510,11 +511,13 @@ class RoomHost:
 
     def _packed_state(self, state: RoomState, head: int) -> asyncio.Future[bytes]:
         """The state at `head` encoded, off the event loop, once for every joiner at `head`."""
-        if self._snapshot is None or self._snapshot[0] != head:
-            loop = asyncio.get_running_loop()
-            future = loop.run_in_executor(self._pool, lambda: p.pack(state_to_wire(state)))
-            self._snapshot = (head, future)
-        return self._snapshot[1]
+        cached = self._snapshot
+        if cached is not None and cached[0] == head and not _failed(cached[1]):
+            return cached[1]
+        loop = asyncio.get_running_loop()
+        future = loop.run_in_executor(self._pool, lambda: p.pack(state_to_wire(state)))
+        self._snapshot = (head, future)
+        return future
 
 
 def room_refusal(room: str, why: str) -> str:
@@ -542,6 +545,10 @@ def _settled(
             " send it with a new id",
         )
     return answer
+
+
+def _failed(future: asyncio.Future[bytes]) -> bool:
+    return future.cancelled() or (future.done() and future.exception() is not None)
 
 
 def _sooner(due: float | None, indexed: float | None) -> bool:

@@ -98,10 +98,9 @@ def main() -> None:
 )
 @click.option(
     "--max-pending",
-    default=256,
-    show_default=True,
     type=click.IntRange(1),
-    help="Connections not yet past their hello; beyond it the oldest is let go.",
+    help="Connections not yet past their hello; beyond it the oldest silent one is let go."
+    "  [default: 1024, or a quarter of the open-file limit if lower]",
 )
 @click.option(
     "--room-idle",
@@ -139,7 +138,7 @@ def hub(
     send_budget: int,
     max_conns: int,
     join_rate: float,
-    max_pending: int,
+    max_pending: int | None,
     room_idle: float,
     linger: float,
     io_threads: int,

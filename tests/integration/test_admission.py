@@ -29,6 +29,27 @@ async def refused_hello(live: LiveHub, token: str) -> tuple[p.HubFrame, int | No
     return error, raw.ws.close_code
 
 
+async def test_hellos_racing_the_first_open_of_a_room_still_meet_the_cap(
+    tmp_path: Path,
+) -> None:
+    live, server = await start_hub(tmp_path)
+    try:
+        token = live.token("ana")
+        raws = [await Raw.open(live.url()) for _ in range(12)]
+        # All at once, before the room is open: the cap must count connections still joining.
+        for raw in raws:
+            await raw.ws.send(p.encode(p.Hello(p.VERSION, token, "r1", presence=False)))
+        firsts = [await raw.frame() for raw in raws]
+        welcomed = [f for f in firsts if isinstance(f, p.Welcome)]
+        refused = [f for f in firsts if isinstance(f, p.Error) and f.code == ErrorCode.TOO_MANY]
+        assert (len(welcomed), len(refused)) == (8, 4)
+        for raw in raws:
+            with contextlib.suppress(ConnectionClosed):
+                await raw.close()
+    finally:
+        await stop_hub(live, server)
+
+
 async def test_the_ninth_connection_of_one_person_is_refused(tmp_path: Path) -> None:
     live, server = await start_hub(tmp_path)  # the defaults: 8 connections per person
     try:
@@ -48,7 +69,7 @@ async def test_the_ninth_connection_of_one_person_is_refused(tmp_path: Path) -> 
         await other.hello(live.token("ben"), presence=False)
         await conns.pop().close()
         for _ in range(100):
-            if len(live.hub._people[("r1", "ana")].conns) < 8:
+            if live.hub._people[("r1", "ana")].slots < 8:
                 break
             await asyncio.sleep(0.01)
         again = await Raw.open(live.url())

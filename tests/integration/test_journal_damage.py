@@ -218,10 +218,16 @@ async def test_a_damage_found_while_serving_closes_the_room_for_everyone(
         late = await Raw.open(live.url())
         await late.hello(live.token("lee"), resume=p.Resume(host.epoch, 5), presence=False)
         for raw in (late, watcher):
+            seen: list[p.HubFrame] = []
             with pytest.raises(ConnectionClosed):
                 while True:
-                    await raw.frame()
+                    seen.append(await raw.frame())
             assert raw.ws.close_code == Close.ROOM_UNAVAILABLE
+            # The whole sentence, not only the close reason cut to 120 bytes, even for the
+            # one still catching up.
+            notice = [f for f in seen if isinstance(f, p.Error)]
+            assert notice and notice[-1].code == "room_unavailable"
+            assert "event 10 fails its checksum" in notice[-1].message
         await asyncio.sleep(0.1)
         assert "r1" not in live.hub.rooms  # put away; the next join checks it again
         error, code, _ = await refused(live.url(), live.token("ana"))

@@ -144,8 +144,11 @@ async def test_a_token_naming_the_seat_holder_with_another_role_is_refused(
         assert code == Close.UNAUTHORIZED
         assert "ana is in this room as conductor" in message
     assert hub.hub.rooms["r1"].state.train is None and hub.hub.rooms["r1"].state.conductor == "ana"
-    # The operator can say otherwise: a token minted to change the role is let in.
+    # The operator can say otherwise: a token minted to change the role is let in, when it
+    # joins (a script's connection would record nothing, so it is refused).
     changed = mint(hub.secret, "r1", "ana", Role.ENGINEER, 600, time.time(), rerole=True)
+    message, code = await refused(hub.url(), changed, presence=False)
+    assert code == Close.UNAUTHORIZED and "until it joins with presence" in message
     raw = await Raw.open(hub.url())
     await raw.hello(changed)
     await raw.close()
@@ -197,7 +200,7 @@ async def test_rooms_differing_only_in_case_never_share_a_journal(hub: LiveHub) 
     await raw.hello(hub.token("ana"))
     await raw.close()
     message, code = await refused(hub.url("R1"), hub.token("ana", room="R1"), room="R1")
-    assert code == Close.ROOM_UNAVAILABLE and "differs only in case from room r1" in message
+    assert code == Close.BAD_FRAME and "differs only in case from room r1" in message
     assert not (hub.data_dir / "rooms" / "R1.db").exists()
 
 
@@ -217,6 +220,17 @@ async def test_the_reserved_room_is_refused_whatever_its_case_and_path(hub: Live
             with pytest.raises(ConnectionClosed):
                 await ws.recv()
             assert ws.close_code == Close.BAD_FRAME
+
+
+async def test_health_is_answered_with_a_query_string_too(hub: LiveHub) -> None:
+    import urllib.request
+
+    def get() -> tuple[int, bytes]:
+        url = f"http://127.0.0.1:{hub.port}/healthz?probe=1"
+        with urllib.request.urlopen(url, timeout=5) as r:
+            return r.status, r.read()
+
+    assert await asyncio.to_thread(get) == (200, b"ok\n")  # the hub runs on this loop
 
 
 async def test_logs_from_is_honoured_without_a_resume(hub: LiveHub) -> None:

@@ -106,6 +106,7 @@ def test_the_room_refuses_what_would_pass_its_cap_and_stays_under_it(small_cap: 
     held = changes_of(room.state).size
     assert 0 < held <= small_cap and offset == 40  # 4 chunks of about 8 KB each
     more = sum(commit_size(c) for c in chunk(offset, 10))
+
     def mib(size: int) -> str:
         return f"{size:,} bytes ({size / 2**20:.2f} MiB)"
 
