@@ -1,10 +1,11 @@
 """What the hub allows one person in one room, over all their connections at once.
 
-Frames share one token bucket, so forty connections of one token get no more than one;
-over-limit frames count as strikes that fade at half the refill rate, so a flood is cut off
-even when some of its frames get through; connections are capped, and so is how often they
-may be opened. A visitor who leaves is not written as gone at once: coming back within the
-linger (a flaky network, a reconnect loop) reuses the connection id and writes nothing.
+Frames share one token bucket, so forty connections of one token get no more than one, and
+the bytes of commands (journaled for good) share another; over-limit frames count as strikes
+that fade at half the refill rate, so a flood is cut off even when some of its frames get
+through; connections are capped, and so is how often they may be opened. A visitor who
+leaves is not written as gone at once: coming back within the linger (a flaky network, a
+reconnect loop) reuses the connection id and writes nothing.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from server.peer import Peer
 from server.ratelimit import TokenBucket
 from server.room import Submission
 
@@ -34,9 +34,11 @@ class Person:
     rate: float
     burst: float
     join_rate: float  # connections per minute, and at once
-    conns: set[Peer] = field(default_factory=set)
+    byte_rate: float  # bytes of commands per second
+    byte_burst: float
     slots: int = 0  # connections admitted and not yet ended, joined or still joining
     bucket: TokenBucket = field(init=False)
+    volume: TokenBucket = field(init=False)  # bytes, for commands
     joins: TokenBucket = field(init=False)
     strikes: float = 0.0
     _struck_at: float = 0.0
@@ -45,6 +47,7 @@ class Person:
 
     def __post_init__(self) -> None:
         self.bucket = TokenBucket(self.rate, self.burst)
+        self.volume = TokenBucket(self.byte_rate, self.byte_burst)
         self.joins = TokenBucket(self.join_rate / 60.0, self.join_rate)
 
     def admit(self, now: float, max_conns: int) -> str:

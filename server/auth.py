@@ -106,7 +106,9 @@ def mint(
         "room": room,
         "sub": name,
         "role": role.value,
-        "iat": int(now),
+        # To the millisecond: a token minted just after a revocation of its person (in the
+        # same second) must not read as issued before it.
+        "iat": round(now, 3),
         "exp": int(now + ttl),
         "jti": token_id or secrets.token_hex(8),
     }

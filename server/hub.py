@@ -35,8 +35,10 @@ from server.journal import Journal, JournalDamaged, secure_dir
 from server.peer import Peer
 from server.revocations import Revocations
 from server.room import Clock, RoomHost, Submission, digest, next_deadline, room_refusal
+from server.salvage import lock_path
 from warroom import protocol as p
 from warroom.core import Actor, Code, Role
+from warroom.core.room import role_clash
 from warroom.protocol import Close, ErrorCode, ProtocolError
 
 log = logging.getLogger("warroom.hub")
@@ -61,6 +63,7 @@ class HubConfig:
     send_budget: int = 4 << 20  # bytes queued for one connection before it is cut off
     rate: float = 50.0  # frames per second per person, over all their connections
     burst: float = 200.0
+    byte_rate: float = 1 << 20  # bytes of commands per second per person (16 s of it at once)
     handshake_timeout: float = 10.0
     retention: int = 50_000
     max_conns: int = 8  # open connections per person and room
@@ -196,6 +199,8 @@ class Hub:
 
     async def _open(self, name: str) -> RoomHost:
         path = self.config.data_dir / "rooms" / f"{name}.db"
+        if lock_path(path.parent, name).exists():
+            raise RoomUnavailable("its journal is being salvaged; try again in a moment")
         loop = asyncio.get_running_loop()
         try:
             journal = await loop.run_in_executor(self._pool, Journal, path)
@@ -397,7 +402,7 @@ class Hub:
         log it, never the token), and return None."""
         try:
             claims = verify(self.config.secret, hello.token, hello.room, self.clock())
-            revoked = self._revoked.reason(claims) if self._revoked is not None else None
+            revoked = await self._revocation(claims)
             if revoked:
                 raise AuthError(revoked)
         except AuthError as exc:
@@ -431,19 +436,18 @@ class Hub:
             reason = room_refusal(hello.room, str(exc))
             await _refuse(ws, ErrorCode.ROOM_UNAVAILABLE, Close.ROOM_UNAVAILABLE, reason)
             return
-        member = host.state.members.get(claims.name)
-        clash = member is not None and member.role is not claims.role
-        if clash and (not claims.rerole or not hello.presence):
-            assert member is not None
-            reason = (
-                f"{claims.name} is in this room as {member.role.value}; a token naming them"
-                f" {claims.role.value} is refused"
-            )
-            if claims.rerole:
-                reason += " until it joins with presence, which records the new role"
+        # The room may have taken a while to open: look again at what could have changed.
+        # From this look on there is no wait until the connection is in `_live`, where the
+        # poll sees it: a revocation cannot slip between the two.
+        revoked = await self._revocation(claims)
+        refusal = self._still_refused(host, claims, hello, revoked)
+        if refusal is not None:
+            code, close, reason = refusal
             log.warning("refused %s for room %s: %s", claims.name, hello.room, reason)
-            await _refuse(ws, ErrorCode.UNAUTHORIZED, Close.UNAUTHORIZED, reason)
+            await _refuse(ws, code, close, reason)
             return
+        member = host.state.members.get(claims.name)
+        clash = role_clash(host.state, Actor(claims.name, claims.role)) is not None
         wants_logs = hello.presence if hello.logs is None else hello.logs
         # A visitor back within the linger keeps the connection id it left with: no churn.
         # Not one that comes back as someone else: a new role or zone is a new arrival.
@@ -456,7 +460,6 @@ class Hub:
         peer = Peer(ws, actor, self.config.send_budget, logs=wants_logs)
         peer.log_from = hello.logs_from
         live = self._live[peer] = _Live(peer, claims)
-        person.conns.add(peer)
         delay = claims.expires - self.clock()
         live.expiry = asyncio.get_running_loop().call_later(delay, self._end_token, peer)
         # A script's connection (presence false) is not a person arriving: no join, no leave.
@@ -467,13 +470,39 @@ class Hub:
             await self._serve(ws, conn, host, peer, person)
         finally:
             host.remove(peer)
-            person.conns.discard(peer)
             if live.expiry is not None:
                 live.expiry.cancel()
             self._live.pop(peer, None)
             if hello.presence:
                 self._leave(host, person, actor)
             await peer.finish()
+
+    def _still_refused(
+        self, host: RoomHost, claims: Claims, hello: p.Hello, revoked: str | None
+    ) -> tuple[ErrorCode, Close, str] | None:
+        """Why a connection admitted before the room opened is refused now: the room proved
+        damaged, the token was revoked or ran out meanwhile, or the room knows the person
+        with another role (the core's rule; a `rerole` token changes it only by joining)."""
+        if host.damage:
+            reason = room_refusal(host.name, host.damage)
+            return ErrorCode.ROOM_UNAVAILABLE, Close.ROOM_UNAVAILABLE, reason
+        if revoked:
+            return ErrorCode.UNAUTHORIZED, Close.UNAUTHORIZED, revoked
+        if self.clock() >= claims.expires:
+            return (
+                ErrorCode.UNAUTHORIZED,
+                Close.UNAUTHORIZED,
+                "token has expired; ask for a new one",
+            )
+        clash = role_clash(host.state, Actor(claims.name, claims.role))
+        if clash is not None and not (claims.rerole and hello.presence):
+            extra = " until it joins with presence, which records the new role"
+            return (
+                ErrorCode.UNAUTHORIZED,
+                Close.UNAUTHORIZED,
+                clash.reason + (extra if claims.rerole else ""),
+            )
+        return None
 
     def _leave(self, host: RoomHost, person: Person, actor: Actor) -> None:
         leave = Submission(actor, "leave", {}, trusted=True)
@@ -500,19 +529,14 @@ class Hub:
         live = self._live[peer]
         with contextlib.suppress(ConnectionClosed):
             async for data in ws:
-                now = self.clock()
-                if now >= live.claims.expires:
+                if not peer.alive:
+                    continue  # ended (revoked, expired, damaged): read, never act, until closed
+                if self.clock() >= live.claims.expires:
                     self._end_token(peer)
-                    break
-                if not person.bucket.take(time.monotonic()):
-                    if person.strike(time.monotonic()):
-                        # A client that ignores rate_limited rejects is flooding; cut it off.
-                        peer.drop(Close.RATE_LIMITED, "too many frames; slow down")
-                        # Keep reading (and discarding) so the client's close reply gets through.
-                        async for _ in ws:
-                            pass
-                        return
-                    _reject_flood(peer, data)
+                    continue
+                now = time.monotonic()
+                if not person.bucket.take(now):
+                    self._over_limit(peer, person, now, data)
                     continue
                 try:
                     frame = conn.receive(data)
@@ -523,6 +547,11 @@ class Hub:
                     self._feed(host, peer, frame)
                     continue
                 assert isinstance(frame, p.Cmd)
+                # Commands are journaled for good: their bytes are bounded too, not only their
+                # number (log lines are kept only to the retention, so they are not counted).
+                if not person.volume.take(now, len(data)):
+                    self._over_limit(peer, person, now, data)
+                    continue
                 host.submit(
                     Submission(
                         peer.actor,
@@ -534,6 +563,14 @@ class Hub:
                         digest=digest(frame.op, frame.args),
                     )
                 )
+
+    def _over_limit(self, peer: Peer, person: Person, now: float, data: bytes | str) -> None:
+        """Answer an over-limit frame `rate_limited`; once it is a flood, cut the connection
+        off (its later frames are read and dropped, so the close handshake completes)."""
+        if person.strike(now):
+            peer.drop(Close.RATE_LIMITED, "too many frames; slow down")
+        else:
+            _reject_flood(peer, data)
 
     def _feed(self, host: RoomHost, peer: Peer, frame: p.Logs) -> None:
         if peer.actor.role is Role.VISITOR:
@@ -547,7 +584,11 @@ class Hub:
         person = self._people.get(key)
         if person is None:
             person = self._people[key] = Person(
-                self.config.rate, self.config.burst, self.config.join_rate
+                self.config.rate,
+                self.config.burst,
+                self.config.join_rate,
+                self.config.byte_rate,
+                max(16 * self.config.byte_rate, self.config.max_frame),
             )
         return person
 
@@ -560,13 +601,27 @@ class Hub:
         log.warning("closed %s (connection %s): %s", peer.actor.name, peer.actor.conn, text)
         peer.drop(code, text, p.encode(p.Error(ErrorCode.UNAUTHORIZED, text)))
 
+    async def _revocation(self, claims: Claims) -> str | None:
+        """Why `claims`' token is revoked, as the revocation file says now; None if it is not."""
+        revoked = self._revoked
+        if revoked is None:
+            return None
+        await asyncio.get_running_loop().run_in_executor(self._pool, revoked.refresh)
+        return revoked.reason(claims)
+
     async def _poll(self) -> None:
         """Look at the revocation file twice a second; forget people long gone."""
         loop = asyncio.get_running_loop()
+        seen = -1
         while True:
             await asyncio.sleep(POLL)
             revoked = self._revoked
-            if revoked is not None and await loop.run_in_executor(self._pool, revoked.refresh):
+            if revoked is None:
+                continue
+            await loop.run_in_executor(self._pool, revoked.refresh)
+            # Whoever refreshed (a join may have), every open connection is looked at again.
+            if revoked.changes != seen:
+                seen = revoked.changes
                 for live in list(self._live.values()):
                     why = revoked.reason(live.claims)
                     if why:
@@ -606,6 +661,8 @@ class Hub:
             # Past asyncio's 100: during a flood of sockets a person's SYN waits in the kernel
             # rather than being dropped and retried a second later.
             backlog=1024,
+            # A TLS connection reaches `arrived` only once its TLS handshake is done; websockets
+            # bounds that handshake by its open timeout (10 s), not asyncio's 60 s.
         )
 
 

@@ -20,7 +20,7 @@ import secrets
 import sqlite3
 import struct
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -161,6 +161,7 @@ class Journal:
         # FULL: a commit is on disk before it returns, so an ack never outlives a power cut.
         db.execute("PRAGMA synchronous=FULL")
         db.executescript(_SCHEMA)
+        marked = db.execute("SELECT 1 FROM meta WHERE key='format'").fetchone() is not None
         self._migrate()
         row = db.execute("SELECT value FROM meta WHERE key='epoch'").fetchone()
         if row is None:
@@ -175,6 +176,13 @@ class Journal:
         if count != high or low != 1:
             raise JournalDamaged(f"events are missing: {count} rows where seqs 1..{high} should be")
         self._head = int(high)
+        if acked is None and marked and self._head:
+            # This journal has always had a mark beside it; without one, nothing tells
+            # whether its tail is all that was acknowledged (a backup restored alone?).
+            raise JournalDamaged(
+                f"its high-water mark {self.mark.path.name} is missing, so its {self._head}"
+                " events cannot be checked against what was acknowledged"
+            )
         if acked is not None:
             epoch, seq = acked
             if epoch != self.epoch:
@@ -187,9 +195,14 @@ class Journal:
                     f" {seq - self._head} events are lost"
                 )
         if acked is None or acked[1] != self._head:
+            # Events past the mark may sit in the page cache only (the hub was killed between
+            # SQLite's write and its fsync): make them durable before the mark vouches for
+            # them, and before their retries are answered with acks.
+            for name in (self.path, *_companions(self.path)):
+                _sync_file(name)
             self.mark.write(self.epoch, self._head)
             if fresh:
-                _sync_dir(self.path.parent)
+                sync_dir(self.path.parent)
 
     def _migrate(self) -> None:
         db = self._db
@@ -202,14 +215,12 @@ class Journal:
         rows = db.execute(
             "SELECT seq, ts, kind, actor, data FROM events WHERE crc IS NULL"
         ).fetchall()
-        if rows:
-            db.execute("BEGIN IMMEDIATE")
-            db.executemany(
-                "UPDATE events SET crc = ? WHERE seq = ?",
-                [(checksum(*r), r[0]) for r in rows],
-            )
-            db.execute("INSERT OR REPLACE INTO meta VALUES ('format', ?)", (str(FORMAT),))
-            db.execute("COMMIT")
+        db.execute("BEGIN IMMEDIATE")
+        db.executemany(
+            "UPDATE events SET crc = ? WHERE seq = ?", [(checksum(*r), r[0]) for r in rows]
+        )
+        db.execute("INSERT OR REPLACE INTO meta VALUES ('format', ?)", (str(FORMAT),))
+        db.execute("COMMIT")
 
     @property
     def db(self) -> sqlite3.Connection:
@@ -223,21 +234,10 @@ class Journal:
     def entries(self, after: int = 0, upto: int | None = None) -> Iterator[Entry]:
         """Events with `after` < seq <= `upto`, in order, each checked against its checksum."""
         sql = "SELECT seq, ts, kind, actor, data, crc FROM events WHERE seq > ? AND seq <= ?"
-        expect = after + 1
         rows = self._db.execute(
             sql + " ORDER BY seq", (after, self._head if upto is None else upto)
         )
-        for seq, ts, kind, actor, data, crc in rows:
-            if seq != expect:
-                raise JournalDamaged(f"event {expect} is missing")
-            if crc != checksum(seq, ts, kind, actor, data):
-                raise JournalDamaged(f"event {seq} fails its checksum")
-            try:
-                body = msgpack.unpackb(data, raw=False)
-            except Exception as exc:  # msgpack raises several unrelated types for bad input
-                raise JournalDamaged(f"event {seq} cannot be decoded: {exc}") from None
-            expect += 1
-            yield Entry(seq, Event(kind, ts, actor, body))
+        yield from checked(rows, after)
 
     def batch(self, after: int, upto: int, limit: int) -> list[Entry]:
         """Up to `limit` checked events after `after`, none past `upto`."""
@@ -287,6 +287,26 @@ class Journal:
         self.mark.close()
 
 
+def checked(
+    rows: Iterable[tuple[Any, ...]], after: int, *, unsummed: bool = False
+) -> Iterator[Entry]:
+    """Event rows (seq, ts, kind, actor, data, crc) as entries, in order from `after` + 1;
+    JournalDamaged at the first that is missing, fails its checksum or cannot be decoded.
+    `unsummed` takes a crc of None (a row from before checksums) as it is."""
+    expect = after + 1
+    for seq, ts, kind, actor, data, crc in rows:
+        if seq != expect:
+            raise JournalDamaged(f"event {expect} is missing")
+        if (crc is not None or not unsummed) and crc != checksum(seq, ts, kind, actor, data):
+            raise JournalDamaged(f"event {seq} fails its checksum")
+        try:
+            body = msgpack.unpackb(data, raw=False)
+        except Exception as exc:  # msgpack raises several unrelated types for bad input
+            raise JournalDamaged(f"event {seq} cannot be decoded: {exc}") from None
+        expect += 1
+        yield Entry(seq, Event(kind, ts, actor, body))
+
+
 def is_corrupt(exc: sqlite3.DatabaseError) -> bool:
     """Whether SQLite says the file itself is bad, rather than that it cannot do its job now."""
     name = getattr(exc, "sqlite_errorname", "")
@@ -299,7 +319,19 @@ def _companions(path: Path) -> tuple[Path, ...]:
     return (path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm"))
 
 
-def _sync_dir(path: Path) -> None:
+def _sync_file(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def sync_dir(path: Path) -> None:
+    """Make the entries of directory `path` durable."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)

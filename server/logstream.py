@@ -124,7 +124,8 @@ class LogStream:
             payload = p.encode_loglines(self._epoch, run)
             ws = wire_frame(payload)
             for peer in list(self._peers()):
-                if peer.logs:
+                # One still catching up reads these lines from the backlog when it is done.
+                if peer.logs and not peer.catching_up:
                     peer.push(payload, ws)
         for source, peers in ackers.items():
             ack = p.encode(p.LogsAck(source, self._durable.get(source, 0)))

@@ -14,41 +14,61 @@ from pathlib import Path
 from server.hub import Hub, HubConfig
 
 log = logging.getLogger("warroom.hub")
-QUIET_FOR = 10.0  # seconds between two log records of the same kind
+QUIET_FOR = 10.0  # seconds: the interval a kind of log record is counted over
+KINDS_KEPT = 10_000
 
 
 class Throttle(logging.Filter):
-    """Lets at most `burst` records of one kind (logger and message template) through per
-    `interval`, the first with its traceback, and then says how many were held back.
+    """Lets at most `burst` records of one kind through per `interval`, the first with its
+    traceback, and then says how many were held back.
 
-    Out of file descriptors, every accept and every failed handshake would log a traceback;
-    a few lines per interval say as much and keep the log (and the disk) readable.
+    A kind is the logger, the message template and its first argument (the room, or who was
+    refused), so one noisy client cannot hide everyone else's lines; a template as a whole
+    passes at most `ceiling` records per interval, so a flood of many names is bounded too.
+    Out of file descriptors, every accept would log a traceback; a few lines per interval say
+    as much and keep the log (and the disk) readable.
     """
 
-    def __init__(self, interval: float = QUIET_FOR, burst: int = 20) -> None:
+    def __init__(self, interval: float = QUIET_FOR, burst: int = 20, ceiling: int = 200) -> None:
         super().__init__()
         self.interval = interval
         self.burst = burst
-        self._kinds: dict[tuple[str, str], list[float]] = {}  # start, passed, held
+        self.ceiling = ceiling
+        self._kinds: dict[tuple[str, ...], list[float]] = {}
 
     def filter(self, record: logging.LogRecord) -> bool:
         if record.levelno < logging.WARNING:
             return True
         now = time.monotonic()
-        kind = self._kinds.setdefault((record.name, str(record.msg)), [now, 0, 0])
-        if now - kind[0] >= self.interval:
-            held = int(kind[2])
-            kind[:] = [now, 0, 0]
-            if held:
-                record.msg = f"{record.msg} [{held} more like it in {self.interval:g}s]"
-        if kind[1] >= self.burst:
+        args = record.args
+        first = str(args[0])[:64] if isinstance(args, tuple) and args else ""
+        template = self._window((record.name, str(record.msg)), now)
+        kind = self._window((record.name, str(record.msg), first), now)
+        if template[1] >= self.ceiling or kind[1] >= self.burst:
             kind[2] += 1
             return False
+        if kind[3]:
+            record.msg = f"{record.msg} [{int(kind[3])} more like it before]"
+            kind[3] = 0
         if kind[1] and record.exc_info:
             record.exc_info = None  # the first of the interval carries the traceback
             record.exc_text = None
+        template[1] += 1
         kind[1] += 1
         return True
+
+    def _window(self, key: tuple[str, ...], now: float) -> list[float]:
+        """[start, passed, held, held before] of `key`'s current interval."""
+        if key not in self._kinds and len(self._kinds) >= KINDS_KEPT:
+            # Many names (a flood of them): forget the kinds whose interval is over and
+            # that hold nothing back, so the filter itself stays small.
+            self._kinds = {
+                k: v for k, v in self._kinds.items() if now - v[0] < self.interval or v[2] or v[3]
+            }
+        kind = self._kinds.setdefault(key, [now, 0, 0, 0])
+        if now - kind[0] >= self.interval:
+            kind[:] = [now, 0, 0, kind[3] + kind[2]]
+        return kind
 
 
 def raise_file_limit() -> tuple[int, int]:
@@ -71,6 +91,7 @@ def install_logging() -> None:
     root = logging.getLogger()
     root.addHandler(handler)
     root.setLevel(logging.WARNING)
+    logging.getLogger("warroom").setLevel(logging.INFO)
 
 
 def tls_context(cert: Path, key: Path) -> ssl.SSLContext:

@@ -55,6 +55,7 @@ class Peer:
         self.logs = logs  # whether this client wants the log stream
         self.log_from: int | None = None  # the last log line it has, when resuming
         self.why = ""  # why the hub ended the connection, when it did
+        self.catching_up = False  # its catch-up has not reached the live log stream yet
         self._queue: deque[bytes] = deque()  # serialized websocket frames
         self._queued = 0  # bytes in the queue
         self._catch_up: AsyncIterator[bytes] | None = None

@@ -1,4 +1,4 @@
-"""A token bucket: `rate` frames a second on average, `burst` at once."""
+"""A token bucket: `rate` a second on average, `burst` at once (frames, or bytes)."""
 
 from __future__ import annotations
 
@@ -12,12 +12,13 @@ class TokenBucket:
         self._tokens = burst
         self._at: float | None = None
 
-    def take(self, now: float) -> bool:
-        """Spend a token at time `now` (monotonic seconds); False when the bucket is empty."""
+    def take(self, now: float, cost: float = 1.0) -> bool:
+        """Spend `cost` tokens at time `now` (monotonic seconds); False, spending nothing,
+        when the bucket holds fewer."""
         if self._at is not None:
             self._tokens = min(self.burst, self._tokens + (now - self._at) * self.rate)
         self._at = now
-        if self._tokens >= 1:
-            self._tokens -= 1
+        if self._tokens >= cost:
+            self._tokens -= cost
             return True
         return False

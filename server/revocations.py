@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,24 +45,32 @@ class Revocations:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(_SCHEMA)
+        self._lock = threading.Lock()  # the hub refreshes from more than one thread
         self._version = -1
+        self.changes = 0  # counts the reloads: how a reader knows something changed
         self._ids: dict[str, str] = {}
         self._names: dict[str, list[_ByName]] = {}
         self.refresh()
 
     def revoke_id(self, token_id: str, at: float, why: str = "") -> None:
         """Revoke the token with id `token_id`."""
-        self._db.execute("INSERT OR REPLACE INTO by_id VALUES (?, ?, ?)", (token_id, at, why))
+        with self._lock:
+            self._db.execute("INSERT OR REPLACE INTO by_id VALUES (?, ?, ?)", (token_id, at, why))
         self.refresh()
 
     def revoke_name(self, name: str, room: str, before: float, why: str = "") -> None:
         """Revoke every token of `name` (in `room`, or in every room when "") issued before
         `before`."""
-        self._db.execute("INSERT INTO by_name VALUES (?, ?, ?, ?)", (name, room, before, why))
+        with self._lock:
+            self._db.execute("INSERT INTO by_name VALUES (?, ?, ?, ?)", (name, room, before, why))
         self.refresh()
 
     def refresh(self) -> bool:
         """Reload if anyone wrote since the last look; True when something changed."""
+        with self._lock:
+            return self._refresh()
+
+    def _refresh(self) -> bool:
         version = int(self._db.execute("PRAGMA data_version").fetchone()[0])
         count = self._db.execute(
             "SELECT (SELECT COUNT(*) FROM by_id) + (SELECT COUNT(*) FROM by_name)"
@@ -74,6 +83,7 @@ class Revocations:
         for name, room, before, why in self._db.execute("SELECT * FROM by_name"):
             names.setdefault(name, []).append(_ByName(room, before, why))
         self._names = names
+        self.changes += 1
         return True
 
     def __len__(self) -> int:
@@ -91,4 +101,5 @@ class Revocations:
         return None
 
     def close(self) -> None:
-        self._db.close()
+        with self._lock:
+            self._db.close()

@@ -15,11 +15,12 @@ import asyncio
 import hashlib
 import logging
 from collections import OrderedDict, deque
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from server.catchup import FRAME_BYTES, CatchUp
 from server.deadlines import DeadlineIndex
 from server.journal import CommandRecord, Entry, Journal, JournalDamaged
 from server.logstore import LogStore
@@ -34,27 +35,21 @@ from warroom.core import (
     Reject,
     Role,
     RoomState,
-    acting_role,
     apply,
     decide,
-    replay,
 )
 from warroom.core.handoff import absent_since
 from warroom.core.runbook import Rules
-from warroom.core.wire import event_to_wire, state_to_wire
+from warroom.core.wire import event_to_wire
 from warroom.protocol import Resume
 
 log = logging.getLogger("warroom.hub")
 
 MAX_BATCH = 2000  # commands decided in one group
+REPLAY_BATCH = 5000  # events read at a time when a room opens
 MAX_BATCH_BYTES = 8 << 20  # and the frames they came in, in bytes
 RING = 5000  # recent events kept in memory for resumes and snapshots
 RING_BYTES = 32 << 20  # and their encoded size at most
-SNAPSHOT_RECENT = 300  # events sent with a snapshot so the timeline has context
-RECENT_BYTES = 256 << 10  # and their encoded size at most
-RESUME_FROM_DISK = 50_000  # beyond this a snapshot is cheaper than replaying events
-EVENTS_PER_FRAME = 1000  # in a catch-up `events` frame
-FRAME_BYTES = 1 << 20  # any events frame (one bigger event goes alone); a snapshot part
 REJECT_MEMORY = 10_000
 HUB = Actor("hub", Role.ENGINEER, "hub")
 
@@ -155,12 +150,12 @@ class RoomHost:
         self.head = 0
         self.peers: set[Peer] = set()
         self.damage = ""  # why the journal cannot be trusted, once found
-        self._ring: deque[tuple[int, bytes]] = deque()
+        self.ring: deque[tuple[int, bytes]] = deque()
         self._ring_bytes = 0
         self._acked: dict[tuple[str, str], tuple[int, bytes]] = {}
         self._rejected: OrderedDict[tuple[str, str], tuple[Reject, bytes]] = OrderedDict()
         self._inbox: asyncio.Queue[Submission | None] = asyncio.Queue()
-        self._pool = pool
+        self.pool = pool
         self.io = SerialIO(pool)
         self._task: asyncio.Task[None] | None = None
         self._committing = False
@@ -172,20 +167,26 @@ class RoomHost:
         self._on_damage = on_damage
         self.logs: LogStream | None = None
         self._timers: list[asyncio.TimerHandle] = []
-        self._snapshot: tuple[int, asyncio.Future[bytes]] | None = None
+        self._armed: list[tuple[float, str, dict[str, Any]]] = []
+        self._catch_up = CatchUp(self)
 
     # --- life cycle ------------------------------------------------------------------------
 
     async def start(self) -> None:
         """Rebuild the state from the journal and start committing; JournalDamaged if the
         journal cannot be trusted."""
-        entries = await self.io.run(lambda: list(self.journal.entries()))
+        # In batches, so a long journal is never held whole in memory on the way to its state.
+        state, head = RoomState(room=self.name), 0
+        tail: deque[Entry] = deque(maxlen=RING)
+        while head < self.journal.head():
+            entries = await self.io.run(self.journal.batch, head, self.journal.head(), REPLAY_BATCH)
+            for entry in entries:
+                state = apply(state, entry.event)
+            head, self.last_ts = entries[-1].seq, entries[-1].event.ts
+            tail.extend(entries)
+        self.state, self.head = state, head
+        self._remember(list(tail))
         records = await self.io.run(lambda: list(self.journal.commands()))
-        self.state = replay(self.name, (e.event for e in entries))
-        if entries:
-            self.head = entries[-1].seq
-            self.last_ts = entries[-1].event.ts
-        self._remember(entries[-RING:])
         self._acked = {(r.actor, r.id): (r.seq, r.digest) for r in records}
         store = await self.io.run(LogStore, self.journal.db, self._retention)
         self.logs = LogStream(
@@ -202,7 +203,7 @@ class RoomHost:
         self._task = asyncio.create_task(self._commit_loop(), name=f"room-{self.name}")
         # Connections do not survive a restart; say so in the journal so state matches reality.
         self.submit(Submission(HUB, "reset_presence", {}, trusted=True))
-        self._arm_timers()  # deadlines outlive a restart
+        self._arm_timers(_due(self.state))  # deadlines outlive a restart
 
     @property
     def idle(self) -> bool:
@@ -211,27 +212,30 @@ class RoomHost:
         return not self.peers and self._inbox.empty() and not self._committing and logs_idle
 
     async def stop(self) -> None:
-        """Decide and write whatever is queued, then stop the committer and close the
-        journal. The next deadline stays in the hub's index, to reopen the room for it."""
+        """Write the lines and commands still queued (an alert the last lines raise among
+        them), then stop the committer and close the journal. The next deadline stays in
+        the hub's index, to reopen the room for it."""
         for handle in self._timers:
             handle.cancel()
+        if self.logs is not None:
+            await self.logs.flushed()
         if self._task is not None and not self._task.done():
             self._inbox.put_nowait(None)
             try:
                 await self._task
             except asyncio.CancelledError:
                 pass
-        if self.logs is not None:
-            await self.logs.flushed()
         await self.io.run(self.journal.close)
 
-    def _arm_timers(self) -> None:
+    def _arm_timers(self, due: list[tuple[float, str, dict[str, Any]]]) -> None:
         """Have the hub act when a deadline in the state comes; at once if it has passed."""
+        if due == self._armed and self._timers:
+            return  # the same deadlines: the timers already set stand
         for handle in self._timers:
             handle.cancel()
-        self._timers = []
+        self._timers, self._armed = [], due
         loop, now = asyncio.get_running_loop(), self._clock()
-        for when, op, args in _due(self.state):
+        for when, op, args in due:
             sub = Submission(HUB, op, args, trusted=True)
             self._timers.append(loop.call_later(max(0.0, when - now), self.submit, sub))
 
@@ -253,7 +257,8 @@ class RoomHost:
 
     def damaged(self, why: str) -> None:
         """The journal cannot be trusted: refuse everyone, loudly, and let the hub put the
-        room away; it opens again (and is checked again) on the next join."""
+        room away; it opens again (and is checked again) on the next join. Whatever is still
+        queued is turned away by the committer, never decided."""
         if self.damage:
             return
         self.damage = why
@@ -282,42 +287,61 @@ class RoomHost:
                     break
                 batch.append(sub)
                 size += sub.size
+            if self.damage:
+                self._turn_away(batch)
+                continue
             self._committing = True
             try:
-                if not await self._commit(batch):
-                    return
+                await self._commit(batch)
             finally:
                 self._committing = False
 
-    async def _commit(self, batch: list[Submission]) -> bool:
-        """Decide, write and publish one group; False once the journal proved untrustworthy."""
+    async def _commit(self, batch: list[Submission]) -> None:
+        """Decide, write and publish one group."""
         group = self._decide(batch)
+        due = _due(group.state)
         if group.entries or group.records:
-            due = next_deadline(group.state)
+            when = min((w for w, _, _ in due), default=None)
             try:
-                # The index may run early, never late: a sooner deadline goes in first.
-                if self._index is not None and _sooner(due, self._indexed):
-                    await self.io.run(self._index.set, self.name, due)
-                    self._indexed = due
+                # The index may run early, never late: a sooner deadline goes in first, and
+                # a failure here refuses the group, since nothing is written yet.
+                if self._index is not None and _sooner(when, self._indexed):
+                    await self.io.run(self._index.set, self.name, when)
+                    self._indexed = when
                 await self.io.run(self.journal.commit, group.entries, group.records)
-                if self._index is not None and due != self._indexed:
-                    await self.io.run(self._index.set, self.name, due)
-                    self._indexed = due
             except JournalDamaged as exc:
                 self._refuse(group)
                 self.damaged(str(exc))
-                return False
+                return
             except Exception:
                 log.exception("room %s: journal write failed; %d refused", self.name, len(batch))
                 self._refuse(group)
-                return True
+                return
+            # Written: from here on nothing may refuse the group.
+            if self._index is not None and when != self._indexed:
+                try:
+                    await self.io.run(self._index.set, self.name, when)
+                    self._indexed = when
+                except Exception:
+                    # A later deadline not recorded wakes the room early: harmless.
+                    log.exception("room %s: could not update the deadline index", self.name)
         self.state, self.head = group.state, group.head
-        self._arm_timers()
+        self._arm_timers(due)
         self._acked.update(group.acked)
         for key, reject in group.rejected.items():
             self._remember_reject(key, reject)
         self._publish(group)
-        return True
+
+    def _turn_away(self, batch: list[Submission]) -> None:
+        """The room is damaged: nothing queued is decided; joiners are refused, commands
+        answered unavailable."""
+        reason = room_refusal(self.name, self.damage)
+        notice = p.encode(p.Error(p.ErrorCode.ROOM_UNAVAILABLE, reason))
+        unavailable = Reject(Code.UNAVAILABLE, f"{reason}; nothing was applied")
+        for sub in batch:
+            if sub.joining is not None:
+                sub.joining.drop(p.Close.ROOM_UNAVAILABLE, reason, notice)
+            _answer(sub, unavailable, self.epoch)
 
     def _decide(self, batch: list[Submission]) -> _Group:
         """Decide a batch against a working copy of the state; nothing is kept yet."""
@@ -394,7 +418,7 @@ class RoomHost:
         self._remember_packed([(e.seq, p.pack(event_to_wire(e.event, e.seq))) for e in entries])
 
     def _remember_packed(self, packed: list[tuple[int, bytes]]) -> None:
-        ring = self._ring
+        ring = self.ring
         for item in packed:
             ring.append(item)
             self._ring_bytes += len(item[1])
@@ -405,119 +429,10 @@ class RoomHost:
 
     def _welcome(self, peer: Peer, resume: Resume | None) -> None:
         """Decide, in the room's order, what `peer` needs to catch up, and hand it the frames;
-        from now on it gets every new event and line after them."""
-        actor = peer.actor
-        missed = self._from_ring(resume)
-        from_disk = None if missed is not None else self._from_disk(resume)
-        resumed = missed is not None or from_disk is not None
-        welcome = p.encode(
-            p.Welcome(
-                p.VERSION,
-                self.name,
-                actor.name,
-                acting_role(self.state, actor).value,
-                self.epoch,
-                self.head,
-                resumed,
-            )
-        )
-        snapshot = None if resumed else (self.state, self.head, self._recent())
-        backlog: tuple[int, int] | None = None
-        if peer.logs and self.logs is not None:
-            # A log position from another epoch (a reset journal) means nothing here.
-            other_epoch = resume is not None and resume.epoch not in ("", self.epoch)
-            start = None if other_epoch else peer.log_from
-            backlog = (self.logs.backlog_start(start), self.logs.published)
-        peer.catch_up(self._catch_up(peer, welcome, snapshot, missed, from_disk, backlog))
+        from now on it gets every new event after them (and log lines once it has caught up)."""
+        peer.catch_up(self._catch_up.frames(peer, resume))
         if peer.alive:
             self.peers.add(peer)
-
-    def _from_ring(self, resume: Resume | None) -> list[bytes] | None:
-        if resume is None or resume.epoch not in ("", self.epoch) or resume.seq > self.head:
-            return None
-        if resume.seq == self.head:
-            return []
-        if self._ring and self._ring[0][0] <= resume.seq + 1:
-            return [b for seq, b in self._ring if seq > resume.seq]
-        return None
-
-    def _from_disk(self, resume: Resume | None) -> tuple[int, int] | None:
-        if resume is None or resume.epoch not in ("", self.epoch) or resume.seq > self.head:
-            return None
-        if self.head - resume.seq > RESUME_FROM_DISK:
-            return None
-        return resume.seq, self.head
-
-    def _recent(self) -> list[bytes]:
-        recent: list[bytes] = []
-        size = 0
-        for _, packed in reversed(self._ring):
-            if len(recent) >= SNAPSHOT_RECENT or size + len(packed) > RECENT_BYTES:
-                break
-            recent.append(packed)
-            size += len(packed)
-        recent.reverse()
-        return recent
-
-    async def _catch_up(
-        self,
-        peer: Peer,
-        welcome: bytes,
-        snapshot: tuple[RoomState, int, list[bytes]] | None,
-        missed: list[bytes] | None,
-        from_disk: tuple[int, int] | None,
-        backlog: tuple[int, int] | None,
-    ) -> AsyncIterator[bytes]:
-        yield welcome
-        try:
-            if snapshot is not None:
-                for frame in await self._snapshot_frames(*snapshot):
-                    yield frame
-            elif missed is not None:
-                for run in p.chunks(missed, FRAME_BYTES, EVENTS_PER_FRAME):
-                    yield p.events_frame(self.epoch, run)
-            elif from_disk is not None:
-                after, upto = from_disk
-                while after < upto:
-                    entries = await self.io.run(self.journal.batch, after, upto, EVENTS_PER_FRAME)
-                    if not entries:
-                        raise JournalDamaged(f"events {after + 1}..{upto} cannot be read")
-                    packed = [p.pack(event_to_wire(e.event, e.seq)) for e in entries]
-                    for run in p.chunks(packed, FRAME_BYTES, EVENTS_PER_FRAME):
-                        yield p.events_frame(self.epoch, run)
-                    after = entries[-1].seq
-            if backlog is not None and self.logs is not None:
-                for frame in await self.logs.backlog_frames(*backlog):
-                    yield frame
-        except JournalDamaged as exc:
-            self.damaged(str(exc))
-        except Exception:
-            log.exception("room %s: could not catch %s up", self.name, peer.actor.name)
-            peer.drop(p.Close.INTERNAL, "the hub could not catch you up")
-
-    async def _snapshot_frames(
-        self, state: RoomState, head: int, recent: list[bytes]
-    ) -> list[bytes]:
-        # Shielded: one joiner that goes away must not cancel the encoding the others await.
-        packed = await asyncio.shield(self._packed_state(state, head))
-        if len(packed) + sum(map(len, recent)) <= FRAME_BYTES:
-            return [p.snapshot_frame(self.epoch, head, packed, recent)]
-        parts = -(-len(packed) // FRAME_BYTES)
-        frames = [p.snapshot_frame(self.epoch, head, None, recent, parts, len(packed))]
-        for i in range(parts):
-            piece = packed[i * FRAME_BYTES : (i + 1) * FRAME_BYTES]
-            frames.append(p.encode(p.SnapshotPart(self.epoch, head, i, piece)))
-        return frames
-
-    def _packed_state(self, state: RoomState, head: int) -> asyncio.Future[bytes]:
-        """The state at `head` encoded, off the event loop, once for every joiner at `head`."""
-        cached = self._snapshot
-        if cached is not None and cached[0] == head and not _failed(cached[1]):
-            return cached[1]
-        loop = asyncio.get_running_loop()
-        future = loop.run_in_executor(self._pool, lambda: p.pack(state_to_wire(state)))
-        self._snapshot = (head, future)
-        return future
 
 
 def room_refusal(room: str, why: str) -> str:
@@ -545,10 +460,6 @@ def _settled(
             " send it with a new id",
         )
     return answer
-
-
-def _failed(future: asyncio.Future[bytes]) -> bool:
-    return future.cancelled() or (future.done() and future.exception() is not None)
 
 
 def _sooner(due: float | None, indexed: float | None) -> bool:

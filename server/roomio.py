@@ -27,16 +27,13 @@ class SerialIO:
         async with self._lock:
             future = asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
             cancelled = False
-            while True:
+            while not future.done():
                 try:
-                    result = await asyncio.shield(future)
-                    break
+                    await asyncio.wait({future})
                 except asyncio.CancelledError:
-                    if future.done():
-                        raise
                     # The call goes on in its thread: hold the room's turn until it ends, or
                     # the next call would share the connection with it.
                     cancelled = True
             if cancelled:
-                raise asyncio.CancelledError
-            return result
+                raise asyncio.CancelledError  # whatever the call's outcome: the caller left
+            return future.result()

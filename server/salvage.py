@@ -2,25 +2,34 @@
 
 The hub refuses a damaged journal rather than serve it; the operator chooses to go on from the
 intact part with `warroom salvage`. Every event that reads back whole and in order, from seq 1,
-is kept; the rest is left behind. The damaged files move to `rooms/ROOM.damaged-TIME/` and a
-new journal, with a new epoch, takes their place, so every client loads a fresh snapshot
-instead of splicing its old replica onto a different history. Safe while the hub runs: a
-damaged room is not open there.
+is kept; the rest is left behind. The new journal has a new epoch, so every client loads a
+fresh snapshot instead of splicing its old replica onto a different history.
+
+While it works, a lock file (`rooms/ROOM.salvaging`) makes the hub refuse the room, so nobody
+joining in the meantime creates an empty room in its place. The damaged files are copied to
+`rooms/ROOM.damaged-TIME/` untouched; the new journal is built aside and moved in last. A
+journal that is whole is not salvaged.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
+import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import msgpack
-
-from server.journal import CommandRecord, Entry, Journal, checksum
+from server.journal import CommandRecord, Entry, Journal, JournalDamaged, checked, sync_dir
 from server.logstore import LogRow, LogStore
-from warroom.core import Event
+
+LOCK = ".salvaging"
+
+
+class SalvageError(Exception):
+    """Salvage cannot go ahead; the message says why, for the operator."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,29 +44,71 @@ class Salvaged:
     log_lines: int
 
 
+def lock_path(rooms: Path, room: str) -> Path:
+    """The file that says `room` is being salvaged."""
+    return rooms / f"{room}{LOCK}"
+
+
 def salvage(data_dir: Path, room: str, now: float | None = None) -> Salvaged:
-    """Move `room`'s journal aside and start a new epoch from its intact events."""
+    """Start `room` again in a new epoch from the intact part of its damaged journal."""
     rooms = data_dir / "rooms"
-    path = rooms / f"{room}.db"
+    lock = lock_path(rooms, room)
+    try:
+        os.close(os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        raise SalvageError(
+            f"{lock} exists: a salvage of {room} is under way, or one stopped midway"
+            " (then remove it and run salvage again)"
+        ) from None
+    try:
+        return _salvage(rooms, room, now)
+    finally:
+        lock.unlink(missing_ok=True)
+
+
+def _salvage(rooms: Path, room: str, now: float | None) -> Salvaged:
+    names = [f"{room}.db", f"{room}.db-wal", f"{room}.db-shm", f"{room}.hwm"]
+    present = [n for n in names if (rooms / n).exists()]
     stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime(time.time() if now is None else now))
     aside = rooms / f"{room}.damaged-{stamp}"
-    aside.mkdir(mode=0o700)
-    names = [f"{room}.db", f"{room}.db-wal", f"{room}.db-shm", f"{room}.hwm"]
-    for name in names:
-        if (rooms / name).exists():
-            shutil.move(rooms / name, aside / name)
-    acknowledged = _acknowledged(aside / f"{room}.hwm")
-    entries, commands, lines, sources, why = _read(aside / f"{room}.db")
-    journal = Journal(path)
-    try:
-        journal.commit(entries, [c for c in commands if c.seq <= len(entries)])
-        store = LogStore(journal.db, retention=max(len(lines), 1))
-        if lines or sources:
-            store.append(lines, sources)
-        epoch = journal.epoch
-    finally:
-        journal.close()
+    with tempfile.TemporaryDirectory(dir=rooms, prefix=f".{room}.salvage-") as tmp:
+        scratch, fresh = Path(tmp) / "read", Path(tmp) / "new"
+        scratch.mkdir()
+        for name in present:
+            shutil.copy2(rooms / name, scratch / name)
+        _refuse_whole(scratch / f"{room}.db")
+        aside.mkdir(mode=0o700)
+        for name in present:  # kept as they were, for whoever looks into the damage
+            shutil.copy2(rooms / name, aside / name)
+        acknowledged = _acknowledged(scratch / f"{room}.hwm")
+        entries, commands, lines, sources, why = _read(scratch / f"{room}.db")
+        journal = Journal(fresh / f"{room}.db")
+        try:
+            journal.commit(entries, [c for c in commands if c.seq <= len(entries)])
+            if lines or sources:
+                LogStore(journal.db, retention=max(len(lines), 1)).append(lines, sources)
+            epoch = journal.epoch
+        finally:
+            journal.close()
+        for name in present:
+            (rooms / name).unlink()
+        # The mark first: a journal file without its mark would read as damaged again.
+        for name in (f"{room}.hwm", f"{room}.db"):
+            os.replace(fresh / name, rooms / name)
+        sync_dir(rooms)
     return Salvaged(len(entries), why, acknowledged, epoch, aside, len(lines))
+
+
+def _refuse_whole(path: Path) -> None:
+    if not path.exists():
+        return
+    try:
+        Journal(path).close()
+    except JournalDamaged:
+        return
+    except (OSError, sqlite3.Error):
+        return  # unreadable in another way: go on from what can be read
+    raise SalvageError(f"the journal {path.name} is whole: there is nothing to salvage")
 
 
 def _acknowledged(path: Path) -> int:
@@ -86,31 +137,17 @@ def _read(path: Path) -> tuple[list[Entry], list[CommandRecord], list[LogRow], d
         columns = {str(r[1]) for r in db.execute("PRAGMA table_info(events)")}
         crc = "crc" if "crc" in columns else "NULL"
         cursor = db.execute(f"SELECT seq, ts, kind, actor, data, {crc} FROM events ORDER BY seq")
-        while True:
-            try:
-                row = cursor.fetchone()
-            except sqlite3.Error as exc:
-                why = f"event {len(entries) + 1} cannot be read: {exc}"
-                break
-            if row is None:
-                break
-            seq, ts, kind, actor, data, stored = row
-            if seq != len(entries) + 1:
-                why = f"event {len(entries) + 1} is missing"
-                break
-            if stored is not None and stored != checksum(seq, ts, kind, actor, data):
-                why = f"event {seq} fails its checksum"
-                break
-            try:
-                body = msgpack.unpackb(data, raw=False)
-            except Exception as exc:  # msgpack raises several unrelated types
-                why = f"event {seq} cannot be decoded: {exc}"
-                break
-            entries.append(Entry(seq, Event(kind, ts, actor, body)))
+        try:
+            for entry in checked(_rows(cursor), 0, unsummed=True):
+                entries.append(entry)
+        except JournalDamaged as exc:
+            why = str(exc)
+        except sqlite3.Error as exc:
+            why = f"event {len(entries) + 1} cannot be read: {exc}"
         have = {str(r[1]) for r in db.execute("PRAGMA table_info(commands)")}
-        dig = "digest" if "digest" in have else "NULL"
+        digest = "digest" if "digest" in have else "NULL"
         for query, sink in (
-            (f"SELECT actor, id, seq, {dig} FROM commands", "commands"),
+            (f"SELECT actor, id, seq, {digest} FROM commands", "commands"),
             ("SELECT * FROM log_lines ORDER BY lseq", "lines"),
             ("SELECT source, next FROM log_sources", "sources"),
         ):
@@ -129,3 +166,12 @@ def _read(path: Path) -> tuple[list[Entry], list[CommandRecord], list[LogRow], d
     finally:
         db.close()
     return entries, commands, lines, sources, why
+
+
+def _rows(cursor: sqlite3.Cursor) -> Iterator[tuple[object, ...]]:
+    # One row at a time, so a page that cannot be read ends the intact part there.
+    while True:
+        row = cursor.fetchone()
+        if row is None:
+            return
+        yield row

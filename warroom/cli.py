@@ -62,6 +62,13 @@ def main() -> None:
     help="Frames allowed at once per person.",
 )
 @click.option(
+    "--byte-rate",
+    default=1 << 20,
+    show_default=True,
+    type=click.IntRange(1024),
+    help="Bytes of commands per second allowed per person (sixteen seconds of it at once).",
+)
+@click.option(
     "--retention",
     default=50_000,
     show_default=True,
@@ -133,6 +140,7 @@ def hub(
     max_frame: int,
     rate: float,
     burst: float,
+    byte_rate: int,
     retention: int,
     handshake_timeout: float,
     send_budget: int,
@@ -161,6 +169,7 @@ def hub(
         max_frame=max_frame,
         rate=rate,
         burst=burst,
+        byte_rate=byte_rate,
         send_budget=send_budget,
         handshake_timeout=handshake_timeout,
         retention=retention,
@@ -283,6 +292,7 @@ def salvage(data_dir: Path, room: str) -> None:
 
     The damaged files are moved aside, not deleted; clients load a fresh snapshot.
     """
+    from server.salvage import SalvageError
     from server.salvage import salvage as run_salvage
     from warroom.protocol import ProtocolError, check_room
 
@@ -295,7 +305,10 @@ def salvage(data_dir: Path, room: str) -> None:
         and not (data_dir / "rooms" / f"{room}.hwm").exists()
     ):
         raise click.ClickException(f"no journal for room {room} in {data_dir / 'rooms'}")
-    done = run_salvage(data_dir, room)
+    try:
+        done = run_salvage(data_dir, room)
+    except SalvageError as exc:
+        raise click.ClickException(str(exc)) from None
     lost = max(0, done.acknowledged - done.kept)
     click.echo(f"room {room}: kept events 1..{done.kept}, {done.log_lines} log lines")
     if done.why_stopped:

@@ -316,11 +316,6 @@ def encode(frame: ClientFrame | HubFrame) -> bytes:
         ) from None
 
 
-def encode_events(epoch: str, events: list[dict[str, Any]]) -> bytes:
-    """An `events` frame built straight from wire maps: the hub's hot path, encoded once."""
-    return msgpack.packb({"t": "events", "epoch": epoch, "events": events}, use_bin_type=True)
-
-
 def pack(value: object) -> bytes:
     """One value as MessagePack, the way every frame encodes it."""
     return msgpack.packb(value, use_bin_type=True)

@@ -49,7 +49,7 @@ async def stop_hub(live: LiveHub, server: Any) -> None:
 
 @pytest.fixture
 async def hub(tmp_path: Path) -> AsyncIterator[LiveHub]:
-    live, server = await start_hub(tmp_path, rate=10_000.0, burst=10_000.0)
+    live, server = await start_hub(tmp_path, rate=10_000.0, burst=10_000.0, byte_rate=1e9)
     yield live
     await stop_hub(live, server)
 

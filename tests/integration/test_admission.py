@@ -215,3 +215,27 @@ async def test_a_flood_that_gets_some_frames_through_is_still_cut_off(tmp_path: 
         await ok.close()
     finally:
         await stop_hub(live, server)
+
+
+async def test_the_bytes_a_person_journals_are_bounded_not_only_their_frames(
+    tmp_path: Path,
+) -> None:
+    # 4 KiB/s, with a burst of the largest frame (1 MiB): about 170 notes of 6 KB at once.
+    live, server = await start_hub(tmp_path, rate=1e4, burst=1e4, byte_rate=4096)
+    try:
+        raw = await Raw.open(live.url())
+        await raw.hello(live.token("raj"), presence=False)
+        acked = limited = 0
+        for i in range(300):
+            await raw.cmd(f"n{i}", "note", text="€" * 2000)  # 6 KB, well under every count
+            answer = await raw.answer(f"n{i}")
+            if isinstance(answer, p.Ack):
+                acked += 1
+            else:
+                assert answer.code == "rate_limited", answer
+                limited += 1
+        assert 150 <= acked <= 190 and limited == 300 - acked
+        assert raw.ws.close_code is None  # refused, not cut: it waits for every answer
+        await raw.close()
+    finally:
+        await stop_hub(live, server)

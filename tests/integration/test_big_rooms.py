@@ -156,7 +156,7 @@ async def test_catch_up_frames_are_bounded_by_bytes(tmp_path: Path) -> None:
         host = live.hub.rooms["r1"]
         for ring in (True, False):
             if not ring:
-                host._ring.clear()  # the catch-up then comes from the journal on disk
+                host.ring.clear()  # the catch-up then comes from the journal on disk
             reader = await Raw.open(live.url())
             welcome = await reader.hello(live.token("bo"), resume=p.Resume("", 0), presence=False)
             assert welcome.resumed

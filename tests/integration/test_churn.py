@@ -123,9 +123,12 @@ async def test_a_joiner_gone_before_its_snapshot_leaves_the_next_one_theirs(
     tasks = [asyncio.create_task(pump()), asyncio.create_task(acks())]
     try:
         await asyncio.sleep(0.2)
+        raced = 0
         for n in range(5):
             vic = await Raw.open(live.url())
             await vic.hello(live.token(f"vic{n}", "visitor"))  # a new head: its joined
+            packing = live.hub.rooms["r1"]._catch_up._packed
+            raced += packing is not None and not packing[1].done()
             await vic.close()  # and gone at once, its catch-up not yet sent
             late = await Raw.open(live.url())
             await late.hello(live.token("bea"), presence=False)
@@ -133,6 +136,7 @@ async def test_a_joiner_gone_before_its_snapshot_leaves_the_next_one_theirs(
             await late.cmd(f"b{n}", "note", text="and I am heard")
             assert isinstance(await late.answer(f"b{n}"), p.Ack)
             await late.close()
+        assert raced, "no visitor left while its room's state was still being packed"
     finally:
         for task in tasks:
             task.cancel()

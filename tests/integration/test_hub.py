@@ -190,7 +190,7 @@ async def test_healthz(hub: LiveHub) -> None:
 async def test_resume_beyond_memory_reads_the_journal_and_too_old_gets_a_snapshot(
     hub: LiveHub, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import server.room as room_module
+    import server.catchup as catchup_module
 
     token = hub.token("ana")
     raw = await Raw.open(hub.url())
@@ -202,7 +202,7 @@ async def test_resume_beyond_memory_reads_the_journal_and_too_old_gets_a_snapsho
     await raw.close()
     host = hub.hub.rooms["r1"]
     # Shrink the in-memory ring so the missed events must come from SQLite.
-    host._ring = type(host._ring)(list(host._ring)[-5:], maxlen=5)
+    host.ring = type(host.ring)(list(host.ring)[-5:], maxlen=5)
     back = await Raw.open(hub.url())
     w = await back.hello(token, resume=p.Resume(welcome.epoch, welcome.seq))
     assert w.resumed
@@ -212,7 +212,7 @@ async def test_resume_beyond_memory_reads_the_journal_and_too_old_gets_a_snapsho
     assert got == list(range(welcome.seq + 1, w.seq + 1))
     await back.close()
     # Too far behind to be worth replaying: a snapshot instead.
-    monkeypatch.setattr(room_module, "RESUME_FROM_DISK", 3)
+    monkeypatch.setattr(catchup_module, "RESUME_FROM_DISK", 3)
     late = await Raw.open(hub.url())
     w2 = await late.hello(token, resume=p.Resume(welcome.epoch, welcome.seq))
     assert not w2.resumed

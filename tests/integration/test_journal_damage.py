@@ -214,7 +214,7 @@ async def test_a_damage_found_while_serving_closes_the_room_for_everyone(
         await watcher.hello(live.token("wes"))
         # A resume from disk reads events back; one of them no longer matches its checksum.
         host.journal.db.execute("UPDATE events SET crc = crc + 1 WHERE seq = 10")
-        host._ring.clear()
+        host.ring.clear()
         late = await Raw.open(live.url())
         await late.hello(live.token("lee"), resume=p.Resume(host.epoch, 5), presence=False)
         for raw in (late, watcher):
@@ -232,5 +232,112 @@ async def test_a_damage_found_while_serving_closes_the_room_for_everyone(
         assert "r1" not in live.hub.rooms  # put away; the next join checks it again
         error, code, _ = await refused(live.url(), live.token("ana"))
         assert code == Close.ROOM_UNAVAILABLE and "event 10 fails its checksum" in error.message
+    finally:
+        await stop_hub(live, server)
+
+
+async def test_a_journal_without_its_high_water_mark_is_refused(tmp_path: Path) -> None:
+    live, server = await start_hub(tmp_path, rate=1e4, burst=1e4)
+    try:
+        await notes(live.url(), live.token("ana"), 5)
+    finally:
+        await stop_hub(live, server)
+    journal(tmp_path).with_suffix(".hwm").unlink()  # a backup restored without it, say
+    live, server = await start_hub(tmp_path)
+    try:
+        error, code, _ = await refused(live.url(), live.token("ana"))
+        assert code == Close.ROOM_UNAVAILABLE
+        assert "high-water mark r1.hwm is missing" in error.message
+    finally:
+        await stop_hub(live, server)
+
+
+def test_salvage_refuses_a_whole_journal(tmp_path: Path) -> None:
+    async def fill() -> None:
+        live, server = await start_hub(tmp_path, rate=1e4, burst=1e4)
+        try:
+            await notes(live.url(), live.token("ana"), 5)
+        finally:
+            await stop_hub(live, server)
+
+    asyncio.run(fill())
+    out = subprocess.run(
+        [sys.executable, "-m", "warroom", "salvage", "--data-dir", str(tmp_path), "r1"],
+        capture_output=True,
+        text=True,
+    )
+    assert out.returncode == 1 and "is whole: there is nothing to salvage" in out.stderr
+    assert not list((tmp_path / "rooms").glob("r1.damaged-*"))
+    assert not list((tmp_path / "rooms").glob("*salvag*"))
+
+
+async def test_a_room_being_salvaged_is_refused_not_created_afresh(tmp_path: Path) -> None:
+    live, server = await start_hub(tmp_path)
+    try:
+        rooms = tmp_path / "rooms"
+        (rooms / "r1.salvaging").touch()  # what `warroom salvage` holds while it works
+        error, code, _ = await refused(live.url(), live.token("ana"))
+        assert code == Close.ROOM_UNAVAILABLE and "being salvaged" in error.message
+        assert not journal(tmp_path).exists()
+        (rooms / "r1.salvaging").unlink()
+        raw = await Raw.open(live.url())
+        await raw.hello(live.token("ana"))
+        await raw.close()
+    finally:
+        await stop_hub(live, server)
+
+
+async def test_a_deadline_index_that_fails_after_a_commit_does_not_wedge_the_room(
+    tmp_path: Path,
+) -> None:
+    live, server = await start_hub(tmp_path, rate=1e4, burst=1e4)
+    try:
+        ana = await Raw.open(live.url())
+        await ana.hello(live.token("ana", "conductor"))
+        await ana.close()  # the seat's grace starts: a deadline goes in the index
+        host = live.hub.rooms["r1"]
+        for _ in range(100):
+            if host._indexed is not None:
+                break
+            await asyncio.sleep(0.02)
+        assert host._indexed is not None
+        live.hub._index._db.close()  # type: ignore[union-attr]  # the index can no longer write
+        back = await Raw.open(live.url())
+        await back.hello(live.token("ana", "conductor"))  # no deadline now: its removal fails
+        await back.cmd("after", "note", text="the room goes on")
+        answer = await back.answer("after")
+        assert isinstance(answer, p.Ack), answer
+        assert host.head == host.journal.head()
+        await back.close()
+    finally:
+        live.hub._index = None  # already closed
+        await stop_hub(live, server)
+
+
+async def test_joiners_queued_behind_a_damage_are_turned_away_not_left_hanging(
+    tmp_path: Path,
+) -> None:
+    live, server = await start_hub(tmp_path, rate=1e4, burst=1e4)
+    try:
+        await notes(live.url(), live.token("ana"), 50)
+        host = live.hub.rooms["r1"]
+        host.journal.db.execute("UPDATE events SET crc = crc + 1 WHERE seq = 10")
+        host.ring.clear()
+        late = await Raw.open(live.url())
+        script = await Raw.open(live.url())
+        # The first finds the damage while reading the journal; the second is right behind.
+        await late.ws.send(
+            p.encode(p.Hello(p.VERSION, live.token("lee"), "r1", "UTC", p.Resume(host.epoch, 5)))
+        )
+        await script.ws.send(p.encode(p.Hello(p.VERSION, live.token("sam"), "r1", presence=False)))
+        await script.cmd("x", "note", text="anyone?")
+        for raw in (late, script):
+            seen: list[p.HubFrame] = []
+            with pytest.raises(ConnectionClosed):
+                while True:
+                    seen.append(await raw.frame(timeout=5))
+            assert raw.ws.close_code == Close.ROOM_UNAVAILABLE, seen
+        await asyncio.sleep(0.2)
+        assert "r1" not in live.hub.rooms
     finally:
         await stop_hub(live, server)

@@ -4,6 +4,7 @@ role; command ids cannot be reused for something else; names are matched exactly
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import subprocess
 import sys
 import time
@@ -244,3 +245,66 @@ async def test_logs_from_is_honoured_without_a_resume(hub: LiveHub) -> None:
     assert [line[0] for line in lines.lines] == [8, 9, 10]
     await feeder.close()
     await reader.close()
+
+
+async def test_nothing_a_revoked_connection_sends_is_applied(tmp_path: Path) -> None:
+    live, server = await start_hub(tmp_path, rate=1e4, burst=1e4, byte_rate=1e9)
+    try:
+        token = live.token("bob")
+        raw = await Raw.open(live.url())
+        await raw.hello(token, presence=False)
+        raw.ws.transport.pause_reading()  # it never reads the close, so the close lingers
+        done = asyncio.Event()
+
+        async def pump() -> None:
+            i = 0
+            with contextlib.suppress(ConnectionClosed, OSError):
+                while not done.is_set():
+                    await raw.cmd(f"n{i}", "note", text=f"note {i}")
+                    i += 1
+                    await asyncio.sleep(0.002)
+
+        task = asyncio.create_task(pump())
+        await asyncio.sleep(0.3)
+        await asyncio.to_thread(revoke, tmp_path, "--id", token_id(token))
+        revoked_at = time.time()
+        await asyncio.sleep(2.5)
+        done.set()
+        await task
+        journal = live.hub.rooms["r1"].journal
+        noted = [e.event.ts for e in journal.entries() if e.event.kind == "note"]
+        assert noted, "the notes before the revocation were applied"
+        # Within the poll's half second (and a margin), then nothing, though it kept sending.
+        assert max(noted) < revoked_at + 1.0
+        raw.ws.transport.abort()
+    finally:
+        await stop_hub(live, server)
+
+
+async def test_a_revocation_made_while_the_room_opens_is_not_missed(tmp_path: Path) -> None:
+    from tests.integration.test_big_rooms import write_big_room
+
+    write_big_room(tmp_path, 1300)  # about 75 MiB: its room takes seconds to open
+    live, server = await start_hub(tmp_path)
+    try:
+        token = live.token("bob")
+        raw = await Raw.open(live.url())
+        await raw.ws.send(p.encode(p.Hello(p.VERSION, token, "r1")))
+        await asyncio.sleep(0.05)
+        assert "r1" not in live.hub.rooms  # still opening
+        await asyncio.to_thread(revoke, tmp_path, "--id", token_id(token))
+        assert "r1" not in live.hub.rooms, "the room opened before the revocation landed"
+        frames, code, _ = await ended(raw, timeout=30)
+        assert code == Close.UNAUTHORIZED
+        assert not any(isinstance(f, p.Welcome) for f in frames)
+        assert any(isinstance(f, p.Error) and "revoked" in f.message for f in frames)
+    finally:
+        await stop_hub(live, server)
+
+
+async def test_revoking_a_person_spares_the_token_minted_right_after(hub: LiveHub) -> None:
+    await asyncio.to_thread(revoke, hub.data_dir, "--name", "raj")
+    fresh = mint(hub.secret, "r1", "raj", Role.ENGINEER, 600, time.time())  # the same second
+    raw = await Raw.open(hub.url())
+    await raw.hello(fresh)
+    await raw.close()

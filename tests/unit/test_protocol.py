@@ -41,9 +41,11 @@ def test_client_frames_round_trip() -> None:
     assert p.decode_client(p.encode(cmd)) == cmd
 
 
-def test_encode_events_matches_the_generic_encoder() -> None:
+def test_events_frame_matches_the_generic_encoder() -> None:
     events = [{"seq": 1, "ts": 1.0, "kind": "note", "actor": "a", "data": {}}]
-    assert p.decode_hub(p.encode_events("e", events)) == p.Events("e", events)
+    frame = p.events_frame("e", [p.pack(e) for e in events])
+    assert frame == p.encode(p.Events("e", events))
+    assert p.decode_hub(frame) == p.Events("e", events)
 
 
 @given(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.unit.train_helpers import ANA, RAJ, VIC, Room, opened, runbook_data, tick_stage
-from warroom.core import Actor, Code, Role, describe, replay
+from warroom.core import Actor, Code, Reject, Role, describe, replay
 from warroom.core.stages import gates
 from warroom.core.train import TrainStatus
 from warroom.core.wire import state_from_wire, state_to_wire
@@ -300,3 +300,19 @@ def test_resolving_by_link_takes_the_open_blocker() -> None:
     train = room.state.train
     assert train is not None and not train.open_blockers()
     assert "already resolved" in room.refused(ANA, "resolve_blocker", blocker="T1", note="x").reason
+
+
+def test_a_seat_taken_by_a_script_keeps_its_role_against_a_same_name_token() -> None:
+    room = Room()
+    script = Actor("ana", Role.CONDUCTOR, "s1", "UTC")  # `warroom open`: never joins
+    room.ok(script, "open_train", runbook=runbook_data(), version="1.44.0-wmf.5")
+    assert room.state.conductor == "ana" and not room.state.members["ana"].present
+    impostor = Actor("ana", Role.ENGINEER, "s2", "UTC")
+    for op, args in (("abandon_train", {"reason": "mine now"}), ("note", {"text": "hi"})):
+        reject = room.refused(impostor, op, **args)
+        assert reject.code is Code.FORBIDDEN
+        assert "ana is in this room as conductor" in reject.reason
+    joined = room.do(impostor, "join", trusted=True, tz="UTC")
+    assert isinstance(joined, Reject) and joined.code is Code.FORBIDDEN
+    room.ok(script, "abandon_train", reason="the real conductor can")
+    assert replay("train-1", room.events) == room.state

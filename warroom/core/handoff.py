@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 
 from warroom.core.model import Actor, Code, Command, Event, Reject, Role, RoomState
 from warroom.core.registry import ACTORS, CONDUCTOR_ONLY, EVERYONE, applies, op
+from warroom.core.room import seat_taken
 from warroom.core.runbook import Rules
 from warroom.core.schema import Field
 from warroom.core.votes import WORDS
@@ -200,7 +201,7 @@ def _take(state: RoomState, actor: Actor, cmd: Command) -> Sequence[Event] | Rej
     first = next((e.name for e in state.queue if _present(state, e.name)), None)
     if first is not None and first != actor.name:
         return Reject(Code.FORBIDDEN, f"{first} is first in the queue and present; they take it")
-    return [Event("seat_taken", cmd.ts, actor.name, {})]
+    return [seat_taken(actor, cmd.ts)]
 
 
 def summary(state: RoomState) -> list[str]:

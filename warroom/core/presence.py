@@ -8,7 +8,7 @@ from types import MappingProxyType
 
 from warroom.core.model import Actor, Command, Event, Member, Reject, Role, RoomState
 from warroom.core.registry import EVERYONE, applies, op
-from warroom.core.room import role_clash
+from warroom.core.room import role_clash, seat_taken
 from warroom.core.schema import Field
 from warroom.core.votes import enfranchise
 
@@ -32,7 +32,7 @@ def _decide_join(state: RoomState, actor: Actor, cmd: Command) -> Sequence[Event
         )
     ]
     if actor.role is Role.CONDUCTOR and state.conductor is None:
-        events.append(Event("seat_taken", cmd.ts, actor.name, {}))
+        events.append(seat_taken(actor, cmd.ts))
     return events
 
 
@@ -87,4 +87,10 @@ def _apply_reset(state: RoomState, e: Event) -> RoomState:
 @applies("seat_taken", lambda e: f"{e.actor} took the conductor seat")
 def _apply_seat(state: RoomState, e: Event) -> RoomState:
     queue = tuple(q for q in state.queue if q.name != e.actor)
+    role = e.data.get("role")  # absent in events from before roles were recorded with seats
+    if e.actor not in state.members and isinstance(role, str):
+        # A script's conductor token takes the seat without joining: record the name, away,
+        # so no token naming it with another role acts from the seat.
+        member = Member(e.actor, Role(role), "UTC", left_at=e.ts)
+        state = replace(state, members=MappingProxyType({**state.members, e.actor: member}))
     return replace(state, conductor=e.actor, seat_since=e.ts, offer=None, queue=queue)

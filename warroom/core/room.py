@@ -31,6 +31,12 @@ def permitted(state: RoomState, actor: Actor, op: str) -> Reject | None:
     return None if role in spec.roles else Reject(Code.FORBIDDEN, _forbidden(state, role, op))
 
 
+def seat_taken(actor: Actor, ts: float) -> Event:
+    """The event of `actor` taking the empty seat, with the role they took it with: a name
+    that holds the seat without ever joining keeps that role like a member's."""
+    return Event("seat_taken", ts, actor.name, {"role": actor.role.value})
+
+
 def role_clash(state: RoomState, actor: Actor) -> Reject | None:
     """The refusal for a token that names a person of this room with another role.
 
@@ -63,7 +69,7 @@ def decide(
     # take_seat is left to its own rules: the queue decides who takes an emptied seat.
     claim = command.op != "take_seat"
     if claim and not trusted and actor.role is Role.CONDUCTOR and state.conductor is None:
-        seat = [Event("seat_taken", command.ts, actor.name, {})]
+        seat = [seat_taken(actor, command.ts)]
         state = apply(state, seat[0])
     role = acting_role(state, actor)
     if role not in spec.roles:
