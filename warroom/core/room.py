@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import replace
 
 from warroom.core.model import Actor, Code, Command, Event, Reject, Role, RoomState
 from warroom.core.registry import EVENTS, OPS
@@ -78,7 +77,7 @@ def decide(
     if isinstance(args, str):
         return Reject(Code.INVALID, args)
     # The decider sees the arguments as checked, their text cleaned: events carry no escape.
-    result = spec.decide(state, actor, replace(command, args=args))
+    result = spec.decide(state, actor, Command(command.op, args, command.ts))
     return result if isinstance(result, Reject) else [*seat, *result]
 
 
