@@ -18,7 +18,7 @@ import time
 import zoneinfo
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from http import HTTPStatus
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -30,12 +30,10 @@ from websockets.http11 import Request, Response
 
 from server.admission import Person
 from server.auth import AuthError, Claims, is_name, peek, verify
-from server.deadlines import DeadlineIndex
-from server.journal import Journal, JournalDamaged, secure_dir
 from server.peer import Peer
 from server.revocations import Revocations
-from server.room import Clock, RoomHost, Submission, digest, next_deadline, room_refusal
-from server.salvage import lock_path
+from server.room import Clock, RoomHost, Submission, digest, room_refusal
+from server.rooms import RoomNameTaken, Rooms, RoomUnavailable
 from warroom import protocol as p
 from warroom.core import Actor, Code, Role
 from warroom.core.room import role_clash
@@ -76,14 +74,6 @@ class HubConfig:
     io_threads: int = 8  # journal threads shared by every room
 
 
-class RoomUnavailable(Exception):
-    """A room that cannot be served now; the message says why, for the people refused."""
-
-
-class RoomNameTaken(RoomUnavailable):
-    """A room name that differs only in case from a room the hub has: never servable."""
-
-
 @dataclass(slots=True)
 class _Live:
     """One admitted connection: its peer, its token and the timer that ends it."""
@@ -93,31 +83,19 @@ class _Live:
     expiry: asyncio.TimerHandle | None = None
 
 
-@dataclass(slots=True)
-class _Rooms:
-    """The hub's book of rooms: open, opening, closing, in use, and waiting to wake."""
-
-    open: dict[str, RoomHost] = field(default_factory=dict)
-    opening: dict[str, asyncio.Task[RoomHost]] = field(default_factory=dict)  # by casefold
-    closing: dict[str, asyncio.Task[None]] = field(default_factory=dict)
-    users: dict[str, int] = field(default_factory=dict)
-    idle: dict[str, asyncio.TimerHandle] = field(default_factory=dict)
-    wake: dict[str, asyncio.TimerHandle] = field(default_factory=dict)
-    files: dict[str, str] = field(default_factory=dict)  # casefold name -> name on disk
-
-
 class Hub:
     """Every room this process serves, and the websocket handler that feeds them."""
 
     def __init__(self, config: HubConfig, clock: Clock = time.time) -> None:
         self.config = config
         self.clock = clock
-        self._book = _Rooms()
         self._people: dict[tuple[str, str], Person] = {}
         self._live: dict[Peer, _Live] = {}
         self._pending: OrderedDict[ServerConnection, None] = OrderedDict()
         self._pool = ThreadPoolExecutor(config.io_threads, thread_name_prefix="journal")
-        self._index: DeadlineIndex | None = None
+        self.book = Rooms(
+            config.data_dir, self._pool, clock, retention=config.retention, idle=config.room_idle
+        )
         self._revoked: Revocations | None = None
         self._poller: asyncio.Task[None] | None = None
         self._stopping = False
@@ -126,24 +104,15 @@ class Hub:
     @property
     def rooms(self) -> dict[str, RoomHost]:
         """The rooms open now, by name."""
-        return self._book.open
+        return self.book.open
 
     # --- life cycle ------------------------------------------------------------------------
 
     async def start(self) -> None:
         """Read the hub's own files and wake every room whose deadline is due."""
-        rooms_dir = self.config.data_dir / "rooms"
-        secure_dir(rooms_dir)
-        for path in rooms_dir.iterdir():
-            if path.suffix in (".db", ".hwm"):
-                self._book.files.setdefault(path.stem.casefold(), path.stem)
+        await self.book.start()
         loop = asyncio.get_running_loop()
-        self._index = await loop.run_in_executor(
-            self._pool, DeadlineIndex, self.config.data_dir / "hub.db"
-        )
         self._revoked = await loop.run_in_executor(self._pool, Revocations, self.config.data_dir)
-        for name, due in (await loop.run_in_executor(self._pool, self._index.all)).items():
-            self._wake_at(name, due)
         self._poller = asyncio.create_task(self._poll(), name="hub-poll")
 
     async def close(self) -> None:
@@ -151,168 +120,15 @@ class Hub:
         self._stopping = True
         if self._poller is not None:
             self._poller.cancel()
-        book = self._book
-        for handle in (*book.idle.values(), *book.wake.values()):
-            handle.cancel()
         for person in self._people.values():
             for name, sub in person.release_lingering():
-                host = book.open.get(name)
+                host = self.book.open.get(name)
                 if host is not None:
                     host.submit(sub)
-        await asyncio.gather(*book.closing.values(), return_exceptions=True)
-        for host in list(book.open.values()):
-            await host.stop()
-        book.open.clear()
-        loop = asyncio.get_running_loop()
-        for closer in (self._index, self._revoked):
-            if closer is not None:
-                await loop.run_in_executor(self._pool, closer.close)
+        await self.book.close()
+        if self._revoked is not None:
+            await asyncio.get_running_loop().run_in_executor(self._pool, self._revoked.close)
         self._pool.shutdown(wait=True)
-
-    # --- rooms -----------------------------------------------------------------------------
-
-    async def room(self, name: str) -> RoomHost:
-        """The room called `name`, loaded from its journal on first use; RoomUnavailable if
-        it cannot be served (a damaged journal, a full disk, a name taken in another case)."""
-        book = self._book
-        while True:
-            closing = book.closing.get(name)
-            if closing is None:
-                break
-            await asyncio.wait([closing])
-        host = book.open.get(name)
-        if host is not None:
-            return host
-        key = name.casefold()
-        on_disk = book.files.get(key)
-        if on_disk is not None and on_disk != name:
-            raise RoomNameTaken(f"the name differs only in case from room {on_disk}")
-        task = book.opening.get(key)
-        if task is None:
-            task = asyncio.create_task(self._open(name))
-            book.opening[key] = task
-            task.add_done_callback(lambda _t: book.opening.pop(key, None))
-        host = await asyncio.shield(task)
-        if host.name != name:
-            raise RoomNameTaken(f"the name differs only in case from room {host.name}")
-        return host
-
-    async def _open(self, name: str) -> RoomHost:
-        path = self.config.data_dir / "rooms" / f"{name}.db"
-        if lock_path(path.parent, name).exists():
-            raise RoomUnavailable("its journal is being salvaged; try again in a moment")
-        loop = asyncio.get_running_loop()
-        try:
-            journal = await loop.run_in_executor(self._pool, Journal, path)
-        except JournalDamaged as exc:
-            log.error("room %s: journal damaged, refusing to serve it: %s", name, exc)
-            raise RoomUnavailable(f"its journal is damaged: {exc}") from None
-        except OSError as exc:
-            log.error("room %s: cannot open its journal: %s", name, exc)
-            raise RoomUnavailable(f"its journal cannot be opened: {exc.strerror or exc}") from None
-        except Exception as exc:
-            log.exception("room %s: cannot open its journal", name)
-            raise RoomUnavailable(f"its journal cannot be opened: {exc}") from None
-        self._book.files[name.casefold()] = name
-        host = RoomHost(
-            name,
-            journal,
-            self._pool,
-            retention=self.config.retention,
-            clock=self.clock,
-            index=self._index,
-            on_damage=self._put_away_damaged,
-        )
-        try:
-            await host.start()
-        except JournalDamaged as exc:
-            log.error("room %s: journal damaged, refusing to serve it: %s", name, exc)
-            await loop.run_in_executor(self._pool, journal.close)
-            raise RoomUnavailable(f"its journal is damaged: {exc}") from None
-        except Exception as exc:
-            log.exception("room %s: cannot load its journal", name)
-            await loop.run_in_executor(self._pool, journal.close)
-            raise RoomUnavailable(f"its journal cannot be loaded: {exc}") from None
-        wake = self._book.wake.pop(name, None)
-        if wake is not None:
-            wake.cancel()  # the room's own timers take over
-        self._book.open[name] = host
-        self._schedule_idle(name)
-        return host
-
-    def _use(self, name: str) -> None:
-        book = self._book
-        book.users[name] = book.users.get(name, 0) + 1
-        handle = book.idle.pop(name, None)
-        if handle is not None:
-            handle.cancel()
-
-    def _release(self, name: str) -> None:
-        book = self._book
-        book.users[name] = book.users.get(name, 1) - 1
-        if book.users[name] <= 0:
-            del book.users[name]
-            self._schedule_idle(name)
-
-    def _schedule_idle(self, name: str) -> None:
-        book = self._book
-        if self._stopping or book.users.get(name) or name in book.idle:
-            return
-        loop = asyncio.get_running_loop()
-        book.idle[name] = loop.call_later(self.config.room_idle, self._idle_check, name)
-
-    def _idle_check(self, name: str) -> None:
-        book = self._book
-        book.idle.pop(name, None)
-        host = book.open.get(name)
-        if host is None or book.users.get(name) or self._stopping:
-            return
-        if not host.idle:
-            self._schedule_idle(name)
-            return
-        del book.open[name]
-        book.closing[name] = asyncio.create_task(self._put_away(host))
-
-    async def _put_away(self, host: RoomHost) -> None:
-        """Close an idle room; it reopens on the next join, or on its next deadline."""
-        try:
-            await host.stop()
-        except Exception:
-            log.exception("room %s: could not close it cleanly", host.name)
-        finally:
-            self._book.closing.pop(host.name, None)
-        due = next_deadline(host.state)
-        if due is not None and not self._stopping:
-            self._wake_at(host.name, due)
-
-    def _put_away_damaged(self, host: RoomHost, why: str) -> None:
-        if self._book.open.get(host.name) is host:
-            del self._book.open[host.name]
-            self._book.closing[host.name] = asyncio.create_task(self._put_away(host))
-
-    def _wake_at(self, name: str, due: float) -> None:
-        book = self._book
-        old = book.wake.pop(name, None)
-        if old is not None:
-            old.cancel()
-        delay = max(0.0, due - self.clock())
-        loop = asyncio.get_running_loop()
-        book.wake[name] = loop.call_later(
-            delay, lambda: asyncio.create_task(self._wake(name), name=f"wake-{name}")
-        )
-
-    async def _wake(self, name: str) -> None:
-        """Open a closed room for a deadline that came; it acts, then goes idle again."""
-        self._book.wake.pop(name, None)
-        if self._stopping:
-            return
-        self._use(name)
-        try:
-            await self.room(name)
-        except RoomUnavailable as exc:
-            log.error("room %s: could not wake it for its deadline: %s", name, exc)
-        finally:
-            self._release(name)
 
     # --- connections -----------------------------------------------------------------------
 
@@ -390,12 +206,12 @@ class Hub:
             return
         self._pending.pop(ws, None)
         person = self._person(hello.room, claims.name)
-        self._use(hello.room)
+        self.book.use(hello.room)
         try:
             await self._join(ws, conn, hello, claims, person)
         finally:
             person.vacate()
-            self._release(hello.room)
+            self.book.release(hello.room)
 
     async def _admit(self, ws: ServerConnection, hello: p.Hello) -> Claims | None:
         """The claims of an acceptable hello; otherwise refuse the connection, say why (and
@@ -428,7 +244,7 @@ class Hub:
         person: Person,
     ) -> None:
         try:
-            host = await self.room(hello.room)
+            host = await self.book.get(hello.room)
         except RoomNameTaken as exc:
             await _refuse(ws, ErrorCode.BAD_ROOM, Close.BAD_FRAME, f"room {hello.room}: {exc}")
             return
@@ -455,7 +271,7 @@ class Hub:
         conn_id = person.take_back() if hello.presence and same else None
         rejoining = conn_id is not None
         if rejoining:
-            self._release(hello.room)  # the use its held leave kept
+            self.book.release(hello.room)  # the use its held leave kept
         actor = Actor(claims.name, claims.role, conn_id or secrets.token_hex(6), hello.tz)
         peer = Peer(ws, actor, self.config.send_budget, logs=wants_logs)
         peer.log_from = hello.logs_from
@@ -510,11 +326,11 @@ class Hub:
             host.submit(leave)
             return
         # The room stays in use while the leave waits, so it is written before it closes.
-        self._use(host.name)
+        self.book.use(host.name)
 
         def gone() -> None:
             host.submit(leave)
-            self._release(host.name)
+            self.book.release(host.name)
 
         person.linger(actor.conn, host.name, leave, self.config.linger, gone)
 

@@ -301,7 +301,7 @@ async def test_a_deadline_index_that_fails_after_a_commit_does_not_wedge_the_roo
                 break
             await asyncio.sleep(0.02)
         assert host._indexed is not None
-        live.hub._index._db.close()  # type: ignore[union-attr]  # the index can no longer write
+        live.hub.book.index._db.close()  # type: ignore[union-attr]  # the index can no longer write
         back = await Raw.open(live.url())
         await back.hello(live.token("ana", "conductor"))  # no deadline now: its removal fails
         await back.cmd("after", "note", text="the room goes on")
@@ -310,7 +310,7 @@ async def test_a_deadline_index_that_fails_after_a_commit_does_not_wedge_the_roo
         assert host.head == host.journal.head()
         await back.close()
     finally:
-        live.hub._index = None  # already closed
+        live.hub.book.index = None  # already closed
         await stop_hub(live, server)
 
 
