@@ -30,7 +30,7 @@ from websockets.http11 import Request, Response
 
 from server.admission import Person
 from server.auth import AuthError, Claims, is_name, peek, verify
-from server.peer import Peer
+from server.peer import CLOSE_WAIT, Peer
 from server.revocations import Revocations
 from server.room import Clock, RoomHost, Submission, digest, room_refusal
 from server.rooms import RoomNameTaken, Rooms, RoomUnavailable
@@ -452,14 +452,27 @@ class Hub:
         hub = self
 
         class _Connection(ServerConnection):
-            """Tells the hub when a TCP connection starts and ends, before any handshake."""
+            """Tells the hub when a TCP connection starts and ends, before any handshake; and
+            ends one whose peer closed the WebSocket but never the TCP connection."""
+
+            reaper: asyncio.TimerHandle | None = None
 
             def connection_made(self, transport: asyncio.BaseTransport) -> None:
                 super().connection_made(transport)
                 hub.arrived(self)
 
+            def data_received(self, data: bytes) -> None:
+                super().data_received(data)
+                # After the close handshake websockets waits for the peer to close TCP, and
+                # `recv` with it: a peer that never does (its process stopped reading) held
+                # the connection's handler, and with it the hub's shutdown, forever.
+                if self.reaper is None and self.protocol.close_expected():
+                    self.reaper = self.loop.call_later(CLOSE_WAIT, self.transport.abort)
+
             def connection_lost(self, exc: Exception | None) -> None:
                 super().connection_lost(exc)
+                if self.reaper is not None:
+                    self.reaper.cancel()
                 hub.departed(self)
 
         return await serve(

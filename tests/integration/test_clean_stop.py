@@ -67,3 +67,28 @@ async def test_sigterm_closes_with_1001_and_writes_who_left(tmp_path: Path) -> N
         hub.stop()
         if again is not None:
             again.stop()
+
+
+async def test_a_peer_that_closes_the_websocket_but_never_the_tcp_does_not_hold_the_stop(
+    tmp_path: Path,
+) -> None:
+    # The cause of the hub teardowns that waited out SIGTERM: a client sent its close frame
+    # (a client process whose loop stopped), the hub answered, and then waited for the TCP
+    # close forever; its handler with it, and with that the hub's shutdown.
+    secret = load_or_create_secret(tmp_path)
+    hub = HubProcess(tmp_path)
+    try:
+        raw = await Raw.open(hub.room_url("r1"))
+        await raw.hello(mint(secret, "r1", "ana", Role.ENGINEER, 600, time.time()))
+        raw.ws.transport.pause_reading()  # it never reads the hub's answer, nor closes TCP
+        raw.ws.protocol.send_close(1011, "gone")
+        raw.ws.send_data()
+        await asyncio.sleep(3)  # the hub's close wait (2 s) has passed
+        started = time.monotonic()
+        await asyncio.to_thread(hub.stop)
+        took = time.monotonic() - started
+        assert hub.proc.returncode != -9, "the hub had to be killed"
+        assert took < 3, f"stopping took {took:.1f} s"
+        raw.ws.transport.abort()
+    finally:
+        hub.stop()
