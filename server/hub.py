@@ -17,10 +17,11 @@ import ssl
 import time
 import zoneinfo
 from collections import OrderedDict
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from http import HTTPStatus
-from pathlib import Path
 from urllib.parse import urlsplit
 
 from websockets.asyncio.server import Server, ServerConnection, serve
@@ -30,13 +31,15 @@ from websockets.http11 import Request, Response
 
 from server.admission import Person
 from server.auth import AuthError, Claims, is_name, peek, verify
+from server.clock import Clock, Timer, as_clock
+from server.config import HubConfig as HubConfig  # re-exported: the hub's config
 from server.peer import CLOSE_WAIT, Peer
 from server.revocations import Revocations
-from server.room import Clock, RoomHost, Submission, digest, room_refusal
+from server.room import RoomHost, Submission, digest, room_refusal
 from server.rooms import RoomNameTaken, Rooms, RoomUnavailable
 from warroom import protocol as p
 from warroom.core import Actor, Code, Role
-from warroom.core.room import role_clash
+from warroom.core.roles import role_clash
 from warroom.protocol import Close, ErrorCode, ProtocolError
 
 log = logging.getLogger("warroom.hub")
@@ -51,50 +54,33 @@ _CLOSE_FOR = {
 POLL = 0.5  # seconds between looks at the revocation file
 
 
-@dataclass(frozen=True, slots=True)
-class HubConfig:
-    """Limits and paths; every field has a command-line option in `warroom hub`."""
-
-    data_dir: Path
-    secret: bytes
-    max_frame: int = 1 << 20
-    send_budget: int = 4 << 20  # bytes queued for one connection before it is cut off
-    rate: float = 50.0  # frames per second per person, over all their connections
-    burst: float = 200.0
-    byte_rate: float = 1 << 20  # bytes of commands per second per person (16 s of it at once)
-    handshake_timeout: float = 10.0
-    retention: int = 50_000
-    max_conns: int = 8  # open connections per person and room
-    join_rate: float = 30.0  # connections a person may open per minute (and at once)
-    # Connections not yet past their hello; None: 1024, or a quarter of the open-file limit
-    # when that is lower, so idle sockets can never take the descriptors people need.
-    max_pending: int | None = None
-    room_idle: float = 60.0  # seconds a room nobody uses stays open
-    linger: float = 10.0  # seconds a visitor's leaving waits for them to come back
-    io_threads: int = 8  # journal threads shared by every room
-
-
 @dataclass(slots=True)
 class _Live:
     """One admitted connection: its peer, its token and the timer that ends it."""
 
     peer: Peer
     claims: Claims
-    expiry: asyncio.TimerHandle | None = None
+    expiry: Timer | None = None
 
 
 class Hub:
     """Every room this process serves, and the websocket handler that feeds them."""
 
-    def __init__(self, config: HubConfig, clock: Clock = time.time) -> None:
+    def __init__(self, config: HubConfig, clock: Clock | Callable[[], float] = time.time) -> None:
+        """`clock` times every wall-clock deadline (a `ManualClock` in tests); a plain
+        now-function is read with timers on the event loop."""
         self.config = config
-        self.clock = clock
+        self.clock = as_clock(clock)
         self._people: dict[tuple[str, str], Person] = {}
         self._live: dict[Peer, _Live] = {}
         self._pending: OrderedDict[ServerConnection, None] = OrderedDict()
         self._pool = ThreadPoolExecutor(config.io_threads, thread_name_prefix="journal")
         self.book = Rooms(
-            config.data_dir, self._pool, clock, retention=config.retention, idle=config.room_idle
+            config.data_dir,
+            self._pool,
+            self.clock,
+            retention=config.retention,
+            idle=config.room_idle,
         )
         self._revoked: Revocations | None = None
         self._poller: asyncio.Task[None] | None = None
@@ -217,7 +203,7 @@ class Hub:
         """The claims of an acceptable hello; otherwise refuse the connection, say why (and
         log it, never the token), and return None."""
         try:
-            claims = verify(self.config.secret, hello.token, hello.room, self.clock())
+            claims = verify(self.config.secret, hello.token, hello.room, self.clock.now())
             revoked = await self._revocation(claims)
             if revoked:
                 raise AuthError(revoked)
@@ -228,7 +214,7 @@ class Hub:
             await _refuse(ws, ErrorCode.UNAUTHORIZED, Close.UNAUTHORIZED, str(exc))
             return None
         person = self._person(hello.room, claims.name)
-        refusal = person.admit(self.clock(), self.config.max_conns)
+        refusal = person.admit(self.clock.now(), self.config.max_conns)
         if refusal:
             log.warning("refused %s for room %s: %s", claims.name, hello.room, refusal)
             await _refuse(ws, ErrorCode.TOO_MANY, Close.TOO_MANY, refusal)
@@ -276,8 +262,7 @@ class Hub:
         peer = Peer(ws, actor, self.config.send_budget, logs=wants_logs)
         peer.log_from = hello.logs_from
         live = self._live[peer] = _Live(peer, claims)
-        delay = claims.expires - self.clock()
-        live.expiry = asyncio.get_running_loop().call_later(delay, self._end_token, peer)
+        live.expiry = self.clock.call_at(claims.expires, partial(self._end_token, peer))
         # A script's connection (presence false) is not a person arriving: no join, no leave.
         op = "join" if hello.presence and not rejoining else None
         args = {"tz": hello.tz, **({"rerole": True} if claims.rerole else {})}
@@ -304,7 +289,7 @@ class Hub:
             return ErrorCode.ROOM_UNAVAILABLE, Close.ROOM_UNAVAILABLE, reason
         if revoked:
             return ErrorCode.UNAUTHORIZED, Close.UNAUTHORIZED, revoked
-        if self.clock() >= claims.expires:
+        if self.clock.now() >= claims.expires:
             return (
                 ErrorCode.UNAUTHORIZED,
                 Close.UNAUTHORIZED,
@@ -347,7 +332,7 @@ class Hub:
             async for data in ws:
                 if not peer.alive:
                     continue  # ended (revoked, expired, damaged): read, never act, until closed
-                if self.clock() >= live.claims.expires:
+                if self.clock.now() >= live.claims.expires:
                     self._end_token(peer)
                     continue
                 now = time.monotonic()

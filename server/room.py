@@ -18,9 +18,11 @@ from collections import OrderedDict, deque
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from server.catchup import FRAME_BYTES, CatchUp
+from server.clock import Clock, Timer
 from server.deadlines import DeadlineIndex
 from server.journal import CommandRecord, Entry, Journal, JournalDamaged
 from server.logstore import LogStore
@@ -32,14 +34,15 @@ from warroom.core import (
     Actor,
     Code,
     Command,
+    Deadline,
     Reject,
     Role,
     RoomState,
     apply,
+    deadlines,
     decide,
 )
-from warroom.core.handoff import absent_since
-from warroom.core.runbook import Rules
+from warroom.core.guards import rules_of
 from warroom.core.wire import event_to_wire
 from warroom.protocol import Resume
 
@@ -52,8 +55,6 @@ RING = 5000  # recent events kept in memory for resumes and snapshots
 RING_BYTES = 32 << 20  # and their encoded size at most
 REJECT_MEMORY = 10_000
 HUB = Actor("hub", Role.ENGINEER, "hub")
-
-Clock = Callable[[], float]
 
 
 def digest(op: str, args: Mapping[str, Any]) -> bytes:
@@ -108,27 +109,6 @@ class Submission:
     digest: bytes = b""  # of op and args, for commands with an id
 
 
-def next_deadline(state: RoomState) -> float | None:
-    """When the hub must next act on its own in this room, if ever."""
-    due = _due(state)
-    return min(when for when, _, _ in due) if due else None
-
-
-def _due(state: RoomState) -> list[tuple[float, str, dict[str, Any]]]:
-    """The deadlines in the state: a vote's, an offer's, and the grace period of a
-    conductor who dropped, each with the op the hub sends when it comes."""
-    due: list[tuple[float, str, dict[str, Any]]] = []
-    if state.vote is not None and state.vote.open:
-        due.append((state.vote.deadline, "expire_vote", {"vote": state.vote.id}))
-    if state.offer is not None:
-        due.append((state.offer.expires, "expire_offer", {}))
-    holder = state.members.get(state.conductor) if state.conductor else None
-    if state.conductor and (holder is None or not holder.present):
-        rules = state.train.rules if state.train is not None else Rules()
-        due.append((absent_since(state) + rules.handoff_grace, "vacate_seat", {}))
-    return due
-
-
 class RoomHost:
     """The authoritative copy of one room."""
 
@@ -166,8 +146,8 @@ class RoomHost:
         self._indexed: float | None = None  # the deadline the index holds for this room
         self._on_damage = on_damage
         self.logs: LogStream | None = None
-        self._timers: list[asyncio.TimerHandle] = []
-        self._armed: list[tuple[float, str, dict[str, Any]]] = []
+        self._timers: list[Timer] = []
+        self._armed: list[Deadline] = []
         self._catch_up = CatchUp(self)
 
     # --- life cycle ------------------------------------------------------------------------
@@ -195,7 +175,7 @@ class RoomHost:
             self.epoch,
             lambda: self.peers,
             self._alert,
-            self._clock,
+            self._clock.now,
             self._spike_rules,
         )
         if self._index is not None:
@@ -203,7 +183,7 @@ class RoomHost:
         self._task = asyncio.create_task(self._commit_loop(), name=f"room-{self.name}")
         # Connections do not survive a restart; say so in the journal so state matches reality.
         self.submit(Submission(HUB, "reset_presence", {}, trusted=True))
-        self._arm_timers(_due(self.state))  # deadlines outlive a restart
+        self._arm_timers(deadlines(self.state))  # deadlines outlive a restart
 
     @property
     def idle(self) -> bool:
@@ -227,24 +207,23 @@ class RoomHost:
                 pass
         await self.io.run(self.journal.close)
 
-    def _arm_timers(self, due: list[tuple[float, str, dict[str, Any]]]) -> None:
-        """Have the hub act when a deadline in the state comes; at once if it has passed."""
+    def _arm_timers(self, due: list[Deadline]) -> None:
+        """Have the hub act when a deadline in the state comes (on the hub's clock); at once
+        if it has passed. What each deadline means is its capability's business."""
         if due == self._armed and self._timers:
             return  # the same deadlines: the timers already set stand
         for handle in self._timers:
             handle.cancel()
         self._timers, self._armed = [], due
-        loop, now = asyncio.get_running_loop(), self._clock()
-        for when, op, args in due:
-            sub = Submission(HUB, op, args, trusted=True)
-            self._timers.append(loop.call_later(max(0.0, when - now), self.submit, sub))
+        for deadline in due:
+            sub = Submission(HUB, deadline.op, dict(deadline.args), trusted=True)
+            self._timers.append(self._clock.call_at(deadline.when, partial(self.submit, sub)))
 
     def _alert(self, source: str, text: str) -> None:
         self.submit(Submission(HUB, "raise_alert", {"source": source, "text": text}, trusted=True))
 
     def _spike_rules(self) -> tuple[float, int]:
-        train = self.state.train
-        rules = train.rules if train is not None else Rules()
+        rules = rules_of(self.state)
         return rules.spike_factor, rules.spike_min_per_min
 
     def submit(self, sub: Submission) -> None:
@@ -299,9 +278,9 @@ class RoomHost:
     async def _commit(self, batch: list[Submission]) -> None:
         """Decide, write and publish one group."""
         group = self._decide(batch)
-        due = _due(group.state)
+        due = deadlines(group.state)
         if group.entries or group.records:
-            when = min((w for w, _, _ in due), default=None)
+            when = due[0].when if due else None
             try:
                 # The index may run early, never late: a sooner deadline goes in first, and
                 # a failure here refuses the group, since nothing is written yet.
@@ -361,7 +340,7 @@ class RoomHost:
             if sub.op is None:
                 group.answers.append((sub, group.head, False))
                 continue
-            self.last_ts = max(self.last_ts, self._clock())
+            self.last_ts = max(self.last_ts, self._clock.now())
             command = Command(sub.op, sub.args, self.last_ts)
             result = decide(group.state, sub.actor, command, trusted=sub.trusted)
             if isinstance(result, Reject):

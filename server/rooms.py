@@ -15,10 +15,12 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from server.clock import Clock, Timer
 from server.deadlines import DeadlineIndex
 from server.journal import Journal, JournalDamaged, secure_dir
-from server.room import Clock, RoomHost, next_deadline
+from server.room import RoomHost
 from server.salvage import lock_path
+from warroom.core import next_deadline
 
 log = logging.getLogger("warroom.hub")
 
@@ -55,7 +57,7 @@ class Rooms:
         self._closing: dict[str, asyncio.Task[None]] = {}
         self._users: dict[str, int] = {}
         self._idle: dict[str, asyncio.TimerHandle] = {}
-        self._wake: dict[str, asyncio.TimerHandle] = {}
+        self._wake: dict[str, Timer] = {}  # on the hub's clock: deadlines are wall time
         self._files: dict[str, str] = {}  # casefold name -> name on disk
         self._stopping = False
 
@@ -202,10 +204,8 @@ class Rooms:
         old = self._wake.pop(name, None)
         if old is not None:
             old.cancel()
-        delay = max(0.0, due - self._clock())
-        loop = asyncio.get_running_loop()
-        self._wake[name] = loop.call_later(
-            delay, lambda: asyncio.create_task(self._wake_up(name), name=f"wake-{name}")
+        self._wake[name] = self._clock.call_at(
+            due, lambda: asyncio.create_task(self._wake_up(name), name=f"wake-{name}")
         )
 
     async def _wake_up(self, name: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -101,15 +102,17 @@ def test_a_manifest_arrives_clean_and_a_dirty_key_is_refused() -> None:
 def test_every_text_argument_of_every_op_is_cleaned() -> None:
     checked = 0
     for spec in OPS.values():
-        for name, field in spec.fields.items():
+        # Cleaning, not shape: a field's own `check` (a zone name, HH:MM) is left out here.
+        fields = {n: replace(f, check=None) for n, f in spec.fields.items()}
+        for name, field in fields.items():
             if field.kind not in (str, list, dict) or field.choices:
                 continue
             value: Any = {str: DIRTY[: field.max_len], list: [DIRTY], dict: {OSC0: [DIRTY]}}[
                 field.kind
             ]
-            args = {n: _valid(f) for n, f in spec.fields.items() if f.required}
+            args = {n: _valid(f) for n, f in fields.items() if f.required}
             args[name] = value
-            out = check_args(spec.name, spec.fields, args)
+            out = check_args(spec.name, fields, args)
             assert isinstance(out, dict), (spec.name, name, out)
             assert all(clean(s) == s for s in strings(out)), (spec.name, name)
             checked += 1

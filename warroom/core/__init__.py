@@ -1,4 +1,9 @@
-"""The pure room core: state, commands, events, `decide` and `apply`. No I/O, no clock."""
+"""The pure room core: state, commands, events, `decide` and `apply`. No I/O, no clock.
+
+`model` (with `train`) holds the value types and imports no rule; each capability module
+(alerts, blockers, changes, checklist, handoff, notes, presence, stages, votes) registers its
+ops, their preconditions, its events and its deadlines in `registry`; `dispatch` runs them.
+"""
 
 from warroom.core import (  # noqa: F401  (importing registers their ops and events)
     alerts,
@@ -11,9 +16,29 @@ from warroom.core import (  # noqa: F401  (importing registers their ops and eve
     stages,
     votes,
 )
-from warroom.core.model import Actor, Code, Command, Event, Member, Reject, Role, RoomState
-from warroom.core.registry import EVENTS, OPS
-from warroom.core.room import acting_role, apply, decide, describe, permitted, replay
+from warroom.core.dispatch import (
+    apply,
+    deadlines,
+    decide,
+    describe,
+    next_deadline,
+    permitted,
+    replay,
+)
+from warroom.core.model import (
+    Actor,
+    Code,
+    Command,
+    Deadline,
+    Event,
+    Member,
+    Reject,
+    Role,
+    RoomState,
+)
+from warroom.core.registry import EVENTS, OPS, arg_field, arg_fields
+from warroom.core.roles import acting_role
+from warroom.core.schema import Field
 
 __all__ = [
     "EVENTS",
@@ -21,15 +46,21 @@ __all__ = [
     "Actor",
     "Code",
     "Command",
+    "Deadline",
     "Event",
+    "Field",
     "Member",
     "Reject",
     "Role",
     "RoomState",
     "acting_role",
     "apply",
+    "arg_field",
+    "arg_fields",
+    "deadlines",
     "decide",
-    "permitted",
     "describe",
+    "next_deadline",
+    "permitted",
     "replay",
 ]

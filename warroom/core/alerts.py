@@ -3,23 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
-from warroom.core.model import Actor, Command, Event, Reject, RoomState
-from warroom.core.registry import ACTORS, EVERYONE, applies, op
+from warroom.core.model import Actor, Alert, Command, Event, Reject, RoomState
+from warroom.core.registry import applies, op
+from warroom.core.roles import ACTORS, EVERYONE
 from warroom.core.schema import Field
 
+__all__ = ["KEEP_ALERTS", "Alert"]  # Alert lives in `warroom.core.model`
+
 KEEP_ALERTS = 50
-
-
-@dataclass(frozen=True, slots=True)
-class Alert:
-    """A notice everyone must see, such as an error spike on a log source."""
-
-    id: str
-    ts: float
-    source: str
-    text: str
 
 
 @op(

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-from warroom.core.guards import running_train
+from warroom.core.guards import the_train, train_running, with_train
 from warroom.core.model import Actor, Code, Command, Event, Reject, RoomState
-from warroom.core.registry import ACTORS, applies, op
+from warroom.core.registry import applies, op
+from warroom.core.roles import ACTORS
 from warroom.core.schema import Field
-from warroom.core.train import Blocker, Train, with_train
+from warroom.core.train import Blocker, Train
 
 
 @op(
@@ -17,11 +18,10 @@ from warroom.core.train import Blocker, Train, with_train
     ACTORS,
     {"reason": Field(str, min_len=1, max_len=500), "link": Field(str, required=False, max_len=300)},
     summary="hold the train: a reason, and optionally a link or task id",
+    pre=train_running,
 )
 def _raise(state: RoomState, actor: Actor, cmd: Command) -> Sequence[Event] | Reject:
-    train = running_train(state)
-    if isinstance(train, Reject):
-        return train
+    train = the_train(state)
     data = {
         "blocker": f"b{train.counter + 1}",
         "reason": cmd.args["reason"].strip(),
@@ -36,11 +36,10 @@ def _raise(state: RoomState, actor: Actor, cmd: Command) -> Sequence[Event] | Re
     ACTORS,
     {"blocker": Field(str, min_len=1, max_len=300), "note": Field(str, min_len=1, max_len=500)},
     summary="resolve a blocker, with a note saying how",
+    pre=train_running,
 )
 def _resolve(state: RoomState, actor: Actor, cmd: Command) -> Sequence[Event] | Reject:
-    train = running_train(state)
-    if isinstance(train, Reject):
-        return train
+    train = the_train(state)
     wanted = cmd.args["blocker"]
     matching = [b for b in train.blockers if wanted in (b.id, b.link)]
     # A link can name several blockers over a run; the open one is meant.

@@ -18,15 +18,52 @@ people called in about a commit.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Sequence
+from dataclasses import replace
 from types import MappingProxyType
 from typing import Any
 
-from warroom.core.commits import Commit, check_commit, commit_from_data, commit_size, is_sha
-from warroom.core.model import Actor, Code, Command, Event, Reject, RoomState
-from warroom.core.registry import ACTORS, applies, op
+from warroom.core.commits import (
+    Commit,
+    check_commit,
+    commit_from_data,
+    commit_size,
+    is_sha,
+    person,
+)
+from warroom.core.model import (
+    Actor,
+    Call,
+    Changes,
+    Code,
+    Command,
+    Event,
+    Manifest,
+    Mark,
+    Reject,
+    RoomState,
+    changes_of,
+)
+from warroom.core.registry import applies, op
+from warroom.core.roles import ACTORS
 from warroom.core.schema import Field
+
+# The values live in `warroom.core.model` (and `person` in `warroom.core.commits`); these
+# names are read from here too.
+__all__ = [
+    "CHUNK",
+    "KEEP_CALLS",
+    "MAX_COMMITS",
+    "MAX_MANIFEST_BYTES",
+    "MAX_REPOS",
+    "REPO_NAME",
+    "Call",
+    "Changes",
+    "Manifest",
+    "Mark",
+    "changes_of",
+    "person",
+]
 
 MAX_REPOS = 64
 MAX_COMMITS = 20_000  # per repository: far beyond a weekly train, small enough for a snapshot
@@ -38,98 +75,6 @@ KEEP_CALLS = 100
 # seconds at worst (62,000 small commits: 4 s), and its state is half a client's 64 MiB frame.
 MAX_MANIFEST_BYTES = 32 * 1024 * 1024
 REPO_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/+-]{0,63}")
-
-
-@dataclass(frozen=True, slots=True)
-class Manifest:
-    """One repository's commits in the train: the range, who published it, and the commits."""
-
-    repo: str
-    batch: str  # the upload these commits belong to
-    from_rev: str  # the range as the publisher named it, and as resolved
-    to_rev: str
-    from_sha: str
-    to_sha: str
-    count: int  # commits announced
-    published_by: str
-    published_at: float
-    path: str = ""  # where the repository was on the publisher's machine: a hint for blame
-    commits: tuple[Commit, ...] = ()  # in `git log` order, newest first
-    size: int = 0  # bytes of the commits' data forms: derived from them, not on the wire
-
-    @property
-    def complete(self) -> bool:
-        return len(self.commits) == self.count
-
-    def find(self, ref: str) -> list[Commit]:
-        """The commits whose sha starts with `ref` (lowercase hex)."""
-        return [c for c in self.commits if c.sha.startswith(ref)]
-
-
-@dataclass(frozen=True, slots=True)
-class Mark:
-    """What the room decided about reverting one commit."""
-
-    repo: str
-    sha: str
-    safe: bool
-    why: str
-    by: str
-    at: float
-
-
-@dataclass(frozen=True, slots=True)
-class Call:
-    """Someone was called in about a commit, with the evidence that pointed at it."""
-
-    repo: str
-    sha: str
-    author: str
-    evidence: str
-    by: str
-    at: float
-
-
-def _no_marks() -> Mapping[tuple[str, str], Mark]:
-    return MappingProxyType({})
-
-
-@dataclass(frozen=True, slots=True)
-class Changes:
-    """Every repository's manifest, in the order first published, with marks and call-ins."""
-
-    repos: tuple[Manifest, ...] = ()
-    marks: Mapping[tuple[str, str], Mark] = field(default_factory=_no_marks)  # (repo, sha)
-    calls: tuple[Call, ...] = ()  # the most recent KEEP_CALLS
-
-    def repo(self, name: str) -> Manifest | None:
-        return next((m for m in self.repos if m.repo == name), None)
-
-    @property
-    def commit_count(self) -> int:
-        """The commits received so far, over every repository."""
-        return sum(len(m.commits) for m in self.repos)
-
-    @property
-    def size(self) -> int:
-        """The bytes of every repository's commits, as the cap counts them."""
-        return sum(m.size for m in self.repos)
-
-    def mark(self, repo: str, sha: str) -> Mark | None:
-        return self.marks.get((repo, sha))
-
-
-EMPTY = Changes()
-
-
-def changes_of(state: RoomState) -> Changes:
-    """The room's changes; empty before anything was published."""
-    return state.changes if state.changes is not None else EMPTY
-
-
-def person(commit: Commit) -> str:
-    """Who a commit counts for: the author's email, or name when there is no email."""
-    return (commit.email or commit.author).lower()
 
 
 # --- deciding ----------------------------------------------------------------------------------

@@ -6,20 +6,19 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from warroom.core.guards import find_item, running_train
+from warroom.core.guards import find_item, the_train, train_running, with_item, with_train
 from warroom.core.model import Actor, Code, Command, Event, Reject, Role, RoomState
-from warroom.core.registry import ACTORS, CONDUCTOR_ONLY, applies, op
-from warroom.core.room import acting_role
+from warroom.core.registry import applies, op
+from warroom.core.roles import ACTORS, CONDUCTOR_ONLY, acting_role
 from warroom.core.runbook import WHO
 from warroom.core.schema import Field
-from warroom.core.train import Item, with_item, with_train
+from warroom.core.train import Item
 
 _ITEM = {"item": Field(str, min_len=1, max_len=32)}
 
 
 def _target(state: RoomState, cmd: Command) -> Item | Reject:
-    train = running_train(state)
-    return train if isinstance(train, Reject) else find_item(train, cmd.args["item"])
+    return find_item(the_train(state), cmd.args["item"])
 
 
 def _facts(item: Item, **more: Any) -> dict[str, Any]:
@@ -38,6 +37,7 @@ def _may_tick(state: RoomState, actor: Actor, item: Item) -> Reject | None:
     ACTORS,
     {**_ITEM, "note": Field(str, required=False, max_len=500)},
     summary="tick a checklist item",
+    pre=train_running,
 )
 def _tick(state: RoomState, actor: Actor, cmd: Command) -> Sequence[Event] | Reject:
     item = _target(state, cmd)
@@ -51,7 +51,7 @@ def _tick(state: RoomState, actor: Actor, cmd: Command) -> Sequence[Event] | Rej
     return [Event("item_ticked", cmd.ts, actor.name, _facts(item, note=note))]
 
 
-@op("untick", ACTORS, _ITEM, summary="untick a checklist item")
+@op("untick", ACTORS, _ITEM, summary="untick a checklist item", pre=train_running)
 def _untick(state: RoomState, actor: Actor, cmd: Command) -> Sequence[Event] | Reject:
     item = _target(state, cmd)
     if isinstance(item, Reject):
@@ -68,6 +68,7 @@ def _untick(state: RoomState, actor: Actor, cmd: Command) -> Sequence[Event] | R
     ACTORS,
     {**_ITEM, "to": Field(str, max_len=40)},
     summary="assign an item (to yourself, or to anyone as conductor); empty to unassign",
+    pre=train_running,
 )
 def _assign(state: RoomState, actor: Actor, cmd: Command) -> Sequence[Event] | Reject:
     item = _target(state, cmd)
@@ -86,7 +87,13 @@ def _assign(state: RoomState, actor: Actor, cmd: Command) -> Sequence[Event] | R
     return [Event("item_assigned", cmd.ts, actor.name, _facts(item, to=to))]
 
 
-@op("annotate", ACTORS, {**_ITEM, "text": Field(str, max_len=500)}, summary="set an item's note")
+@op(
+    "annotate",
+    ACTORS,
+    {**_ITEM, "text": Field(str, max_len=500)},
+    summary="set an item's note",
+    pre=train_running,
+)
 def _annotate(state: RoomState, actor: Actor, cmd: Command) -> Sequence[Event] | Reject:
     item = _target(state, cmd)
     if isinstance(item, Reject):
@@ -112,11 +119,10 @@ _ITEM_FIELDS = {
         "text": Field(str, min_len=1, max_len=500),
     },
     summary="add a checklist item to a stage",
+    pre=train_running,
 )
 def _add(state: RoomState, actor: Actor, cmd: Command) -> Sequence[Event] | Reject:
-    train = running_train(state)
-    if isinstance(train, Reject):
-        return train
+    train = the_train(state)
     stage = cmd.args["stage"]
     if stage not in train.stages:
         return Reject(Code.INVALID, f"no stage {stage!r} (stages: {', '.join(train.stages)})")
@@ -135,7 +141,13 @@ def _add(state: RoomState, actor: Actor, cmd: Command) -> Sequence[Event] | Reje
     return [Event("item_added", cmd.ts, actor.name, data)]
 
 
-@op("edit_item", CONDUCTOR_ONLY, {**_ITEM, **_ITEM_FIELDS}, summary="change an item")
+@op(
+    "edit_item",
+    CONDUCTOR_ONLY,
+    {**_ITEM, **_ITEM_FIELDS},
+    summary="change an item",
+    pre=train_running,
+)
 def _edit(state: RoomState, actor: Actor, cmd: Command) -> Sequence[Event] | Reject:
     item = _target(state, cmd)
     if isinstance(item, Reject):
@@ -147,7 +159,7 @@ def _edit(state: RoomState, actor: Actor, cmd: Command) -> Sequence[Event] | Rej
     return [Event("item_edited", cmd.ts, actor.name, _facts(item, changes=changes))]
 
 
-@op("remove_item", CONDUCTOR_ONLY, _ITEM, summary="remove a checklist item")
+@op("remove_item", CONDUCTOR_ONLY, _ITEM, summary="remove a checklist item", pre=train_running)
 def _remove(state: RoomState, actor: Actor, cmd: Command) -> Sequence[Event] | Reject:
     item = _target(state, cmd)
     if isinstance(item, Reject):
@@ -160,6 +172,7 @@ def _remove(state: RoomState, actor: Actor, cmd: Command) -> Sequence[Event] | R
     CONDUCTOR_ONLY,
     {**_ITEM, "position": Field(int)},
     summary="move an item to a position (from 0) within its stage",
+    pre=train_running,
 )
 def _move(state: RoomState, actor: Actor, cmd: Command) -> Sequence[Event] | Reject:
     item = _target(state, cmd)

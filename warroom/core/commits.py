@@ -78,6 +78,11 @@ class Commit:
         return [v for k, v in self.trailers if k.lower() == key.lower()]
 
 
+def person(commit: Commit) -> str:
+    """Who a commit counts for: the author's email, or name when there is no email."""
+    return (commit.email or commit.author).lower()
+
+
 def is_sha(text: str, *, full: bool = False) -> bool:
     """Whether `text` is lowercase hex fit to name a commit (40 or 64 digits when `full`)."""
     return bool(_HEX.fullmatch(text)) and (not full or len(text) in (40, 64))

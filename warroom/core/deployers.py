@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from warroom.core.changes import changes_of, person
-from warroom.core.model import Role, RoomState
+from warroom.core.commits import person
+from warroom.core.model import Role, RoomState, changes_of
 
 
 @dataclass(frozen=True, slots=True)

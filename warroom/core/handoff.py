@@ -9,40 +9,31 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
+from typing import Any
 
-from warroom.core.model import Actor, Code, Command, Event, Reject, Role, RoomState
-from warroom.core.registry import ACTORS, CONDUCTOR_ONLY, EVERYONE, applies, op
-from warroom.core.room import seat_taken
-from warroom.core.runbook import Rules
+from warroom.core.guards import rules_of
+from warroom.core.model import (
+    WORDS,
+    Actor,
+    Code,
+    Command,
+    Deadline,
+    Event,
+    Offer,
+    QueueEntry,
+    Reject,
+    Role,
+    RoomState,
+)
+from warroom.core.registry import applies, deadlines, op
+from warroom.core.roles import ACTORS, CONDUCTOR_ONLY, EVERYONE, seat_taken
 from warroom.core.schema import Field
-from warroom.core.votes import WORDS
+
+__all__ = ["Offer", "QueueEntry", "absent_since", "summary"]  # the values live in model
 
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 _TZ = re.compile(r"^[A-Za-z_]+(/[A-Za-z0-9_+-]+){0,2}$|^UTC$")
-
-
-@dataclass(frozen=True, slots=True)
-class QueueEntry:
-    """Someone waiting for the seat: their zone and shift in their own local time."""
-
-    name: str
-    tz: str
-    shift_start: str  # HH:MM local
-    shift_end: str
-    note: str
-    since: float
-
-
-@dataclass(frozen=True, slots=True)
-class Offer:
-    """The seat offered to one person, open until accepted, declined or expired."""
-
-    to: str
-    by: str
-    at: float
-    expires: float
-    note: str
 
 
 def absent_since(state: RoomState) -> float:
@@ -51,37 +42,41 @@ def absent_since(state: RoomState) -> float:
     return max(member.left_at if member is not None else 0.0, state.seat_since)
 
 
-def _rules(state: RoomState) -> Rules:
-    return state.train.rules if state.train is not None else Rules()
-
-
 def _present(state: RoomState, name: str) -> bool:
     member = state.members.get(name)
     return member is not None and member.present and member.role is not Role.VISITOR
+
+
+def _zone_name(name: str, value: Any) -> str | None:
+    return None if _TZ.match(value) else f"{value!r} is not a time zone name"
+
+
+def _hh_mm(name: str, value: Any) -> str | None:
+    return None if _HHMM.match(value) else f"{name} must be HH:MM, not {value!r}"
+
+
+def _may_queue(state: RoomState, actor: Actor) -> Reject | None:
+    if any(e.name == actor.name for e in state.queue):
+        return Reject(Code.CONFLICT, f"{actor.name} is already in the queue")
+    if state.conductor == actor.name:
+        return Reject(Code.CONFLICT, "you hold the seat already")
+    return None
 
 
 @op(
     "queue_join",
     ACTORS,
     {
-        "tz": Field(str, min_len=1, max_len=64),
-        "start": Field(str, max_len=5),
-        "end": Field(str, max_len=5),
+        "tz": Field(str, min_len=1, max_len=64, check=_zone_name),
+        "start": Field(str, max_len=5, check=_hh_mm),
+        "end": Field(str, max_len=5, check=_hh_mm),
         "note": Field(str, required=False, max_len=500),
     },
     summary="queue yourself for the conductor seat: zone and shift (HH:MM local)",
+    pre=_may_queue,
 )
 def _queue_join(state: RoomState, actor: Actor, cmd: Command) -> Sequence[Event] | Reject:
     a = cmd.args
-    if not _TZ.match(a["tz"]):
-        return Reject(Code.INVALID, f"queue_join: {a['tz']!r} is not a time zone name")
-    for key in ("start", "end"):
-        if not _HHMM.match(a[key]):
-            return Reject(Code.INVALID, f"queue_join: {key} must be HH:MM, not {a[key]!r}")
-    if any(e.name == actor.name for e in state.queue):
-        return Reject(Code.CONFLICT, f"{actor.name} is already in the queue")
-    if state.conductor == actor.name:
-        return Reject(Code.CONFLICT, "you hold the seat already")
     data = {"tz": a["tz"], "start": a["start"], "end": a["end"], "note": a.get("note", "").strip()}
     return [Event("queue_joined", cmd.ts, actor.name, data)]
 
@@ -117,6 +112,12 @@ def _queue_move(state: RoomState, actor: Actor, cmd: Command) -> Sequence[Event]
     return [Event("queue_moved", cmd.ts, actor.name, {"name": name, "position": position})]
 
 
+def _not_offered(state: RoomState, actor: Actor) -> Reject | None:
+    if state.offer is not None:
+        return Reject(Code.CONFLICT, f"the seat is already offered to {state.offer.to}")
+    return None
+
+
 @op(
     "offer_seat",
     CONDUCTOR_ONLY,
@@ -125,10 +126,9 @@ def _queue_move(state: RoomState, actor: Actor, cmd: Command) -> Sequence[Event]
         "note": Field(str, required=False, max_len=1000),
     },
     summary="offer the seat to the next in the queue, or to a named engineer present",
+    pre=_not_offered,
 )
 def _offer(state: RoomState, actor: Actor, cmd: Command) -> Sequence[Event] | Reject:
-    if state.offer is not None:
-        return Reject(Code.CONFLICT, f"the seat is already offered to {state.offer.to}")
     to = cmd.args.get("to", "").strip()
     if not to:
         waiting = [e.name for e in state.queue if _present(state, e.name)]
@@ -139,28 +139,29 @@ def _offer(state: RoomState, actor: Actor, cmd: Command) -> Sequence[Event] | Re
         return Reject(Code.INVALID, "you hold the seat already")
     if not _present(state, to):
         return Reject(Code.INVALID, f"{to} is not an engineer present in the room")
-    seconds = _rules(state).handoff_window
+    seconds = rules_of(state).handoff_window
     data = {"to": to, "note": cmd.args.get("note", "").strip(), "expires": cmd.ts + seconds}
     return [Event("seat_offered", cmd.ts, actor.name, data)]
 
 
-def _answer_offer(
-    state: RoomState, actor: Actor, cmd: Command, kind: str
-) -> Sequence[Event] | Reject:
+def _offered_to_me(state: RoomState, actor: Actor) -> Reject | None:
     offer = state.offer
     if offer is None or offer.to != actor.name:
         return Reject(Code.CONFLICT, "no offer of the seat is open for you")
-    if kind == "seat_accepted" and state.conductor != offer.by:
-        return Reject(Code.CONFLICT, f"{offer.by} no longer holds the seat; the offer lapsed")
-    data = {"from": offer.by}
-    if kind == "seat_declined":
-        data["note"] = cmd.args.get("note", "").strip()
-    return [Event(kind, cmd.ts, actor.name, data)]
+    return None
 
 
-@op("accept_seat", ACTORS, {}, summary="accept the seat you were offered")
+def _may_accept(state: RoomState, actor: Actor) -> Reject | None:
+    refused = _offered_to_me(state, actor)
+    if refused is None and state.offer is not None and state.conductor != state.offer.by:
+        return Reject(Code.CONFLICT, f"{state.offer.by} no longer holds the seat; the offer lapsed")
+    return refused
+
+
+@op("accept_seat", ACTORS, {}, summary="accept the seat you were offered", pre=_may_accept)
 def _accept(state: RoomState, actor: Actor, cmd: Command) -> Sequence[Event] | Reject:
-    return _answer_offer(state, actor, cmd, "seat_accepted")
+    assert state.offer is not None
+    return [Event("seat_accepted", cmd.ts, actor.name, {"from": state.offer.by})]
 
 
 @op(
@@ -168,9 +169,12 @@ def _accept(state: RoomState, actor: Actor, cmd: Command) -> Sequence[Event] | R
     ACTORS,
     {"note": Field(str, required=False, max_len=500)},
     summary="decline the seat you were offered",
+    pre=_offered_to_me,
 )
 def _decline(state: RoomState, actor: Actor, cmd: Command) -> Sequence[Event] | Reject:
-    return _answer_offer(state, actor, cmd, "seat_declined")
+    assert state.offer is not None
+    data = {"from": state.offer.by, "note": cmd.args.get("note", "").strip()}
+    return [Event("seat_declined", cmd.ts, actor.name, data)]
 
 
 @op("expire_offer", EVERYONE, {}, public=False)
@@ -189,19 +193,36 @@ def _vacate(state: RoomState, actor: Actor, cmd: Command) -> Sequence[Event] | R
     member = state.members.get(holder)
     if member is not None and member.present:
         return []  # back within the grace period: the seat stays theirs
-    if cmd.ts < absent_since(state) + _rules(state).handoff_grace:
+    if cmd.ts < absent_since(state) + rules_of(state).handoff_grace:
         return []
     return [Event("seat_vacated", cmd.ts, "hub", {"holder": holder})]
 
 
-@op("take_seat", ACTORS, {}, summary="take the empty conductor seat")
-def _take(state: RoomState, actor: Actor, cmd: Command) -> Sequence[Event] | Reject:
+def _may_take(state: RoomState, actor: Actor) -> Reject | None:
     if state.conductor is not None:
         return Reject(Code.CONFLICT, f"{state.conductor} holds the seat")
     first = next((e.name for e in state.queue if _present(state, e.name)), None)
     if first is not None and first != actor.name:
         return Reject(Code.FORBIDDEN, f"{first} is first in the queue and present; they take it")
+    return None
+
+
+@op("take_seat", ACTORS, {}, summary="take the empty conductor seat", pre=_may_take)
+def _take(state: RoomState, actor: Actor, cmd: Command) -> Sequence[Event] | Reject:
     return [seat_taken(actor, cmd.ts)]
+
+
+@deadlines
+def _seat_deadlines(state: RoomState) -> list[Deadline]:
+    """An open offer lapses at its expiry; a seat holder who is away loses the seat once the
+    grace period has passed since they went (or took it)."""
+    due: list[Deadline] = []
+    if state.offer is not None:
+        due.append(Deadline(state.offer.expires, "expire_offer", {}))
+    holder = state.members.get(state.conductor) if state.conductor else None
+    if state.conductor and (holder is None or not holder.present):
+        due.append(Deadline(absent_since(state) + rules_of(state).handoff_grace, "vacate_seat"))
+    return due
 
 
 def summary(state: RoomState) -> list[str]:

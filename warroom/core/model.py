@@ -1,4 +1,9 @@
-"""The room's value types: actors, commands, events, rejections and the room state."""
+"""The room's value types: actors, commands, events, rejections, deadlines, the room state and
+every capability's part of it (the train's parts are in `warroom.core.train`).
+
+A leaf, the h11 way: it imports only other leaves (`train`, `runbook`, `commits`), never a
+rule, so every module of the core can import it and nothing imports in a circle.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +11,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from warroom.core.alerts import Alert
-    from warroom.core.changes import Changes
-    from warroom.core.handoff import Offer, QueueEntry
-    from warroom.core.train import Train
-    from warroom.core.votes import Vote
+from warroom.core.commits import Commit
+from warroom.core.train import Train
 
 
 class Role(StrEnum):
@@ -78,6 +79,16 @@ class Reject:
 
 
 @dataclass(frozen=True, slots=True)
+class Deadline:
+    """A time at which the hub must act on its own: at `when` (the hub's clock, UNIX seconds)
+    it sends `op` with `args`, as a trusted command."""
+
+    when: float
+    op: str
+    args: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
 class Member:
     """A person who has been in the room; present while `conns` is non-empty."""
 
@@ -91,6 +102,199 @@ class Member:
     @property
     def present(self) -> bool:
         return bool(self.conns)
+
+
+# --- alerts ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """A notice everyone must see, such as an error spike on a log source."""
+
+    id: str
+    ts: float
+    source: str
+    text: str
+
+
+# --- votes -------------------------------------------------------------------------------------
+
+PROPOSALS = ("partial", "full", "hold")
+MIN_YES = 2  # yes ballots a vote needs at least: nobody passes one alone
+WORDS = {
+    "partial": "roll back the last stage",
+    "full": "roll back every stage",
+    "hold": "hold and investigate",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Ballot:
+    """One person's current ballot."""
+
+    name: str
+    yes: bool
+    comment: str
+    ts: float
+
+
+def _no_ballots() -> Mapping[str, Ballot]:
+    return MappingProxyType({})
+
+
+@dataclass(frozen=True, slots=True)
+class Vote:
+    """A vote, open (outcome "") or closed with its outcome and every ballot."""
+
+    id: str
+    proposal: str
+    reason: str
+    ref: str
+    called_by: str
+    opened_at: float
+    deadline: float
+    electorate: frozenset[str]
+    ballots: Mapping[str, Ballot] = field(default_factory=_no_ballots)
+    outcome: str = ""  # passed, failed, expired or cancelled once closed
+    closed_at: float = 0.0
+    close_reason: str = ""
+    executed: bool = False
+
+    @property
+    def open(self) -> bool:
+        return not self.outcome
+
+    @property
+    def needed(self) -> int:
+        """Yes ballots needed: a majority of the electorate, and never fewer than two."""
+        return max(MIN_YES, len(self.electorate) // 2 + 1)
+
+    def tally(self) -> tuple[int, int]:
+        """(yes, no) ballots cast so far."""
+        yes = sum(1 for b in self.ballots.values() if b.yes)
+        return yes, len(self.ballots) - yes
+
+    def settled(self) -> str:
+        """ "passed" or "failed" when the ballots decide it now, else ""."""
+        yes, _ = self.tally()
+        if yes >= self.needed:
+            return "passed"
+        still_to_vote = len(self.electorate - set(self.ballots))
+        return "failed" if yes + still_to_vote < self.needed else ""
+
+
+# --- the conductor seat ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class QueueEntry:
+    """Someone waiting for the seat: their zone and shift in their own local time."""
+
+    name: str
+    tz: str
+    shift_start: str  # HH:MM local
+    shift_end: str
+    note: str
+    since: float
+
+
+@dataclass(frozen=True, slots=True)
+class Offer:
+    """The seat offered to one person, open until accepted, declined or expired."""
+
+    to: str
+    by: str
+    at: float
+    expires: float
+    note: str
+
+
+# --- the changes going out ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Manifest:
+    """One repository's commits in the train: the range, who published it, and the commits."""
+
+    repo: str
+    batch: str  # the upload these commits belong to
+    from_rev: str  # the range as the publisher named it, and as resolved
+    to_rev: str
+    from_sha: str
+    to_sha: str
+    count: int  # commits announced
+    published_by: str
+    published_at: float
+    path: str = ""  # where the repository was on the publisher's machine: a hint for blame
+    commits: tuple[Commit, ...] = ()  # in `git log` order, newest first
+    size: int = 0  # bytes of the commits' data forms: derived from them, not on the wire
+
+    @property
+    def complete(self) -> bool:
+        return len(self.commits) == self.count
+
+    def find(self, ref: str) -> list[Commit]:
+        """The commits whose sha starts with `ref` (lowercase hex)."""
+        return [c for c in self.commits if c.sha.startswith(ref)]
+
+
+@dataclass(frozen=True, slots=True)
+class Mark:
+    """What the room decided about reverting one commit."""
+
+    repo: str
+    sha: str
+    safe: bool
+    why: str
+    by: str
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """Someone was called in about a commit, with the evidence that pointed at it."""
+
+    repo: str
+    sha: str
+    author: str
+    evidence: str
+    by: str
+    at: float
+
+
+def _no_marks() -> Mapping[tuple[str, str], Mark]:
+    return MappingProxyType({})
+
+
+@dataclass(frozen=True, slots=True)
+class Changes:
+    """Every repository's manifest, in the order first published, with marks and call-ins."""
+
+    repos: tuple[Manifest, ...] = ()
+    marks: Mapping[tuple[str, str], Mark] = field(default_factory=_no_marks)  # (repo, sha)
+    calls: tuple[Call, ...] = ()  # the most recent ones
+
+    def repo(self, name: str) -> Manifest | None:
+        return next((m for m in self.repos if m.repo == name), None)
+
+    @property
+    def commit_count(self) -> int:
+        """The commits received so far, over every repository."""
+        return sum(len(m.commits) for m in self.repos)
+
+    @property
+    def size(self) -> int:
+        """The bytes of every repository's commits, as the cap counts them."""
+        return sum(m.size for m in self.repos)
+
+    def mark(self, repo: str, sha: str) -> Mark | None:
+        return self.marks.get((repo, sha))
+
+
+NO_CHANGES = Changes()
+
+
+# --- the room ----------------------------------------------------------------------------------
 
 
 def _empty_members() -> Mapping[str, Member]:
@@ -132,3 +336,8 @@ class RoomState:
         if member.role is Role.VISITOR:
             return Role.VISITOR
         return Role.CONDUCTOR if self.conductor == name else Role.ENGINEER
+
+
+def changes_of(state: RoomState) -> Changes:
+    """The room's changes; empty before anything was published."""
+    return state.changes if state.changes is not None else NO_CHANGES

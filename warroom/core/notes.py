@@ -6,7 +6,8 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from warroom.core.model import Actor, Command, Event, Reject, RoomState
-from warroom.core.registry import ACTORS, applies, op
+from warroom.core.registry import applies, op
+from warroom.core.roles import ACTORS
 from warroom.core.schema import Field
 
 

@@ -7,10 +7,9 @@ from dataclasses import replace
 from types import MappingProxyType
 
 from warroom.core.model import Actor, Command, Event, Member, Reject, Role, RoomState
-from warroom.core.registry import EVERYONE, applies, op
-from warroom.core.room import role_clash, seat_taken
+from warroom.core.registry import applies, op
+from warroom.core.roles import EVERYONE, claims_seat, role_clash, seat_taken
 from warroom.core.schema import Field
-from warroom.core.votes import enfranchise
 
 
 @op(
@@ -31,7 +30,7 @@ def _decide_join(state: RoomState, actor: Actor, cmd: Command) -> Sequence[Event
             {"conn": actor.conn, "role": actor.role.value, "tz": cmd.args["tz"]},
         )
     ]
-    if actor.role is Role.CONDUCTOR and state.conductor is None:
+    if claims_seat(state, actor):
         events.append(seat_taken(actor, cmd.ts))
     return events
 
@@ -61,8 +60,8 @@ def _apply_joined(state: RoomState, e: Event) -> RoomState:
     conns = (old.conns if old else frozenset()) | {str(e.data["conn"])}
     since = old.since if old is not None and old.present else e.ts
     member = Member(e.actor, Role(e.data["role"]), str(e.data["tz"]), conns, since)
-    state = replace(state, members=MappingProxyType({**state.members, e.actor: member}))
-    return enfranchise(state, e.actor, member.role)
+    # (A vote open now takes the newcomer into its electorate: `warroom.core.votes`.)
+    return replace(state, members=MappingProxyType({**state.members, e.actor: member}))
 
 
 @applies("left", lambda e: f"{e.actor} left")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +16,9 @@ class Field:
     For a string, `min_len` and `max_len` bound its characters once cleaned; for a list, its
     items (the items themselves are the capability's to check). Every string in an argument,
     nested ones too, is cleaned (`warroom.core.text`); `lines` lets its line breaks stay.
+    `check` looks at the cleaned value's shape once every argument passed the rest: it gets
+    the argument's name and value and returns what is wrong (the op's name goes before it),
+    or None.
     """
 
     kind: type
@@ -24,6 +27,7 @@ class Field:
     min_len: int = 0
     choices: tuple[str, ...] = ()
     lines: bool = False
+    check: Callable[[str, Any], str | None] | None = None
 
 
 _KIND_NAMES: dict[type, str] = {
@@ -71,6 +75,11 @@ def check_args(
                 return f"{op}: argument {name!r} needs at least {spec.min_len} item(s)"
             if len(value) > spec.max_len:
                 return f"{op}: argument {name!r} has more than {spec.max_len} items"
+    for name, spec in fields.items():
+        if spec.check is not None and name in cleaned:
+            problem = spec.check(name, cleaned[name])
+            if problem is not None:
+                return f"{op}: {problem}"
     return cleaned
 
 

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from warroom.core.guards import running_train
+from warroom.core.guards import the_train, train_running, with_train
 from warroom.core.model import Actor, Code, Command, Event, Reject, Role, RoomState
-from warroom.core.registry import CONDUCTOR_ONLY, applies, op
+from warroom.core.registry import applies, op
+from warroom.core.roles import CONDUCTOR_ONLY
 from warroom.core.runbook import RunbookError, from_data, to_data
 from warroom.core.schema import Field
-from warroom.core.train import Item, Train, TrainStatus, with_train
+from warroom.core.train import Item, Train, TrainStatus
 
 # `expect` names the stage the sender saw in progress, so a confirmation made against a stale
 # view (a double press, a hand-off) is refused instead of moving a stage nobody confirmed.
@@ -19,22 +20,56 @@ _EXPECT = {"expect": Field(str, required=False, max_len=32)}
 _OVERRIDE = {"override": Field(str, required=False, max_len=500), **_EXPECT}
 
 
-def _steady_train(state: RoomState, cmd: Command) -> Train | Reject:
-    """The running train, unless the sender's view of its stage is stale."""
-    train = running_train(state)
-    if isinstance(train, Reject):
-        return train
-    stale = _moved_on(train, cmd)
-    return train if stale is None else stale
+def _moved_on(state: RoomState, args: Mapping[str, Any]) -> Reject | None:
+    """A confirmation of a running train's stage that is no longer the one in progress."""
+    train, expect = state.train, args.get("expect")
+    if train is None or train.finished or expect is None or expect == train.stage:
+        return None
+    return Reject(
+        Code.CONFLICT,
+        f"the train moved on: {train.stage} is in progress now, not {expect}; look again and retry",
+    )
 
 
-def _moved_on(train: Train, cmd: Command) -> Reject | None:
-    expect = cmd.args.get("expect")
-    if expect is not None and expect != train.stage:
+def _may_promote(state: RoomState, actor: Actor) -> Reject | None:
+    refused = train_running(state, actor)
+    if refused is not None:
+        return refused
+    train = the_train(state)
+    if train.rollback == "full":
+        return Reject(
+            Code.CONFLICT, "the train was fully rolled back; abandon it, then open a new run"
+        )
+    if train.current + 1 >= len(train.stages):
+        return Reject(Code.CONFLICT, f"{train.stage} is the last stage; mark the train done")
+    return None
+
+
+def _may_roll_back(state: RoomState, actor: Actor) -> Reject | None:
+    refused = train_running(state, actor)
+    if refused is None and the_train(state).rollback == "full":
+        return Reject(Code.CONFLICT, "every stage is already rolled back")
+    return refused
+
+
+def _may_finish(state: RoomState, actor: Actor) -> Reject | None:
+    refused = train_running(state, actor)
+    if refused is not None:
+        return refused
+    train = the_train(state)
+    if train.rollback == "full":
+        return Reject(Code.CONFLICT, "the train was fully rolled back; abandon it instead")
+    if train.current + 1 < len(train.stages):
+        left = ", ".join(train.stages[train.current + 1 :])
+        return Reject(Code.CONFLICT, f"stages not promoted yet: {left}")
+    return None
+
+
+def _no_train_running(state: RoomState, actor: Actor) -> Reject | None:
+    if state.train is not None and not state.train.finished:
         return Reject(
             Code.CONFLICT,
-            f"the train moved on: {train.stage} is in progress now, "
-            f"not {expect}; look again and retry",
+            f"train {state.train.version} is still running; mark it done or abandon it first",
         )
     return None
 
@@ -77,13 +112,9 @@ def _gated(state: RoomState, cmd: Command, act: str) -> tuple[list[str], str] | 
     CONDUCTOR_ONLY,
     {"runbook": Field(dict), "version": Field(str, min_len=1, max_len=80)},
     summary="start a train run from a runbook",
+    pre=_no_train_running,
 )
 def _open(state: RoomState, actor: Actor, cmd: Command) -> Sequence[Event] | Reject:
-    if state.train is not None and not state.train.finished:
-        return Reject(
-            Code.CONFLICT,
-            f"train {state.train.version} is still running; mark it done or abandon it first",
-        )
     try:
         runbook = from_data(cmd.args["runbook"])
     except RunbookError as exc:
@@ -92,17 +123,16 @@ def _open(state: RoomState, actor: Actor, cmd: Command) -> Sequence[Event] | Rej
     return [Event("train_opened", cmd.ts, actor.name, data)]
 
 
-@op("promote", CONDUCTOR_ONLY, _OVERRIDE, summary="promote the next stage")
+@op(
+    "promote",
+    CONDUCTOR_ONLY,
+    _OVERRIDE,
+    summary="promote the next stage",
+    pre=_may_promote,
+    stale=_moved_on,
+)
 def _promote(state: RoomState, actor: Actor, cmd: Command) -> Sequence[Event] | Reject:
-    train = _steady_train(state, cmd)
-    if isinstance(train, Reject):
-        return train
-    if train.rollback == "full":
-        return Reject(
-            Code.CONFLICT, "the train was fully rolled back; abandon it, then open a new run"
-        )
-    if train.current + 1 >= len(train.stages):
-        return Reject(Code.CONFLICT, f"{train.stage} is the last stage; mark the train done")
+    train = the_train(state)
     gated = _gated(state, cmd, f"promote {train.stages[train.current + 1]}")
     if isinstance(gated, Reject):
         return gated
@@ -125,14 +155,12 @@ def _promote(state: RoomState, actor: Actor, cmd: Command) -> Sequence[Event] | 
         **_EXPECT,
     },
     summary="roll back the last promoted stage (partial) or every stage (full)",
+    pre=_may_roll_back,
+    stale=_moved_on,
 )
 def _rollback(state: RoomState, actor: Actor, cmd: Command) -> Sequence[Event] | Reject:
-    train = _steady_train(state, cmd)
-    if isinstance(train, Reject):
-        return train
+    train = the_train(state)
     scope = cmd.args["scope"]
-    if train.rollback == "full":
-        return Reject(Code.CONFLICT, "every stage is already rolled back")
     if scope == "partial" and train.current == 0:
         return Reject(
             Code.CONFLICT,
@@ -151,16 +179,15 @@ def _rollback(state: RoomState, actor: Actor, cmd: Command) -> Sequence[Event] |
     return [Event("rolled_back", cmd.ts, actor.name, data)]
 
 
-@op("finish_train", CONDUCTOR_ONLY, _OVERRIDE, summary="mark the train done")
+@op(
+    "finish_train",
+    CONDUCTOR_ONLY,
+    _OVERRIDE,
+    summary="mark the train done",
+    pre=_may_finish,
+    stale=_moved_on,
+)
 def _finish(state: RoomState, actor: Actor, cmd: Command) -> Sequence[Event] | Reject:
-    train = _steady_train(state, cmd)
-    if isinstance(train, Reject):
-        return train
-    if train.rollback == "full":
-        return Reject(Code.CONFLICT, "the train was fully rolled back; abandon it instead")
-    if train.current + 1 < len(train.stages):
-        left = ", ".join(train.stages[train.current + 1 :])
-        return Reject(Code.CONFLICT, f"stages not promoted yet: {left}")
     gated = _gated(state, cmd, "mark the train done")
     if isinstance(gated, Reject):
         return gated
@@ -173,11 +200,9 @@ def _finish(state: RoomState, actor: Actor, cmd: Command) -> Sequence[Event] | R
     CONDUCTOR_ONLY,
     {"reason": Field(str, min_len=1, max_len=500)},
     summary="abandon the train, with a reason",
+    pre=train_running,
 )
 def _abandon(state: RoomState, actor: Actor, cmd: Command) -> Sequence[Event] | Reject:
-    train = running_train(state)
-    if isinstance(train, Reject):
-        return train
     return [Event("train_abandoned", cmd.ts, actor.name, {"reason": cmd.args["reason"].strip()})]
 
 
@@ -281,11 +306,3 @@ def _abandoned(state: RoomState, e: Event) -> RoomState:
             t, status=TrainStatus.ABANDONED, ended_at=e.ts, end_reason=e.data["reason"]
         ),
     )
-
-
-def describe_gates(state: RoomState) -> dict[str, Any]:
-    """What a promotion would do now: from, to, and the unmet gates (for confirmations)."""
-    train = state.train
-    assert train is not None
-    nxt = train.stages[train.current + 1] if train.current + 1 < len(train.stages) else ""
-    return {"from": train.stage, "to": nxt, "unmet": gates(state)}

@@ -1,12 +1,13 @@
-"""The train run's state: stages, checklist items, blockers, and the helpers the rules share."""
+"""The train run's value types: its status, stages, checklist items and blockers.
+
+A leaf like `warroom.core.model`, which holds the rest of the room's values.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from enum import StrEnum
 
-from warroom.core.model import RoomState
 from warroom.core.runbook import Rules
 
 
@@ -117,17 +118,3 @@ class Train:
     def on_new_version(self, index: int) -> bool:
         """Whether stage `index` runs the version going out."""
         return self.rollback != "full" and index <= self.current
-
-
-def with_train(state: RoomState, change: Callable[[Train], Train]) -> RoomState:
-    """The state with its train replaced by `change(train)`."""
-    assert state.train is not None
-    return replace(state, train=change(state.train))
-
-
-def with_item(state: RoomState, item_id: str, change: Callable[[Item], Item]) -> RoomState:
-    """The state with one checklist item replaced by `change(item)`."""
-    return with_train(
-        state,
-        lambda t: replace(t, items=tuple(change(i) if i.id == item_id else i for i in t.items)),
-    )

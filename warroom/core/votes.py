@@ -2,7 +2,7 @@
 
 One vote at a time. The electorate is every non-visitor present when it opens, plus those who
 join while it is open; one ballot per person, changeable until it closes. It passes when the
-yes ballots reach a majority of the electorate and at least `min_yes` (never one person alone),
+yes ballots reach a majority of the electorate and at least `MIN_YES` (never one person alone),
 fails once it cannot pass on the ballots cast and those still to come, and expires at its
 deadline. The hub sends `expire_vote` at the deadline; time is never read here.
 """
@@ -10,83 +10,74 @@ deadline. The hub sends `expire_vote` at the deadline; time is never read here.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from types import MappingProxyType
 from typing import Any
 
-from warroom.core.guards import running_train
-from warroom.core.model import Actor, Code, Command, Event, Reject, Role, RoomState
-from warroom.core.registry import ACTORS, CONDUCTOR_ONLY, EVERYONE, applies, op
+from warroom.core.guards import the_train, train_running
+from warroom.core.model import (
+    MIN_YES,
+    PROPOSALS,
+    WORDS,
+    Actor,
+    Ballot,
+    Code,
+    Command,
+    Deadline,
+    Event,
+    Reject,
+    Role,
+    RoomState,
+    Vote,
+)
+from warroom.core.registry import also_applies, applies, deadlines, op
+from warroom.core.roles import ACTORS, CONDUCTOR_ONLY, EVERYONE
 from warroom.core.schema import Field
 
-PROPOSALS = ("partial", "full", "hold")
-MIN_YES = 2
-WORDS = {
-    "partial": "roll back the last stage",
-    "full": "roll back every stage",
-    "hold": "hold and investigate",
-}
+# The values live in `warroom.core.model`; these names are read from here too.
+__all__ = ["MAX_DEADLINE", "MIN_DEADLINE", "MIN_YES", "PROPOSALS", "WORDS", "Ballot", "Vote"]
+
+MIN_DEADLINE, MAX_DEADLINE = 10, 86_400  # seconds a vote may be called for
 
 
-@dataclass(frozen=True, slots=True)
-class Ballot:
-    """One person's current ballot."""
-
-    name: str
-    yes: bool
-    comment: str
-    ts: float
+def _open_vote(state: RoomState) -> Vote:
+    """The open vote, for a decider whose precondition made sure there is one."""
+    assert state.vote is not None and state.vote.open
+    return state.vote
 
 
-def _no_ballots() -> Mapping[str, Ballot]:
-    return MappingProxyType({})
-
-
-@dataclass(frozen=True, slots=True)
-class Vote:
-    """A vote, open (outcome "") or closed with its outcome and every ballot."""
-
-    id: str
-    proposal: str
-    reason: str
-    ref: str
-    called_by: str
-    opened_at: float
-    deadline: float
-    electorate: frozenset[str]
-    ballots: Mapping[str, Ballot] = field(default_factory=_no_ballots)
-    outcome: str = ""  # passed, failed, expired or cancelled once closed
-    closed_at: float = 0.0
-    close_reason: str = ""
-    executed: bool = False
-
-    @property
-    def open(self) -> bool:
-        return not self.outcome
-
-    @property
-    def needed(self) -> int:
-        """Yes ballots needed: a majority of the electorate, and never fewer than two."""
-        return max(MIN_YES, len(self.electorate) // 2 + 1)
-
-    def tally(self) -> tuple[int, int]:
-        """(yes, no) ballots cast so far."""
-        yes = sum(1 for b in self.ballots.values() if b.yes)
-        return yes, len(self.ballots) - yes
-
-    def settled(self) -> str:
-        """ "passed" or "failed" when the ballots decide it now, else ""."""
-        yes, _ = self.tally()
-        if yes >= self.needed:
-            return "passed"
-        still_to_vote = len(self.electorate - set(self.ballots))
-        return "failed" if yes + still_to_vote < self.needed else ""
-
-
-def _open_vote(state: RoomState) -> Vote | Reject:
+def _vote_open(state: RoomState, actor: Actor) -> Reject | None:
     if state.vote is None or not state.vote.open:
         return Reject(Code.CONFLICT, "no vote is open")
-    return state.vote
+    return None
+
+
+def _no_vote_open(state: RoomState, actor: Actor) -> Reject | None:
+    if state.vote is not None and state.vote.open:
+        return Reject(Code.CONFLICT, f"a vote is already open ({state.vote.id}); one at a time")
+    return None
+
+
+def _may_call(state: RoomState, actor: Actor) -> Reject | None:
+    refused = train_running(state, actor)
+    return refused if refused is not None else _no_vote_open(state, actor)
+
+
+def _may_vote(state: RoomState, actor: Actor) -> Reject | None:
+    vote = state.vote
+    if vote is None or not vote.open:
+        return Reject(Code.CONFLICT, "no vote is open")
+    if actor.name not in vote.electorate:
+        return Reject(Code.FORBIDDEN, f"{actor.name} is not in the electorate of {vote.id}")
+    return None
+
+
+def _another_vote(state: RoomState, args: Mapping[str, Any]) -> Reject | None:
+    """A ballot naming a vote other than the open one was meant for a vote that closed."""
+    vote = state.vote
+    if vote is None or not vote.open or args.get("vote", vote.id) == vote.id:
+        return None
+    return Reject(Code.CONFLICT, f"{args['vote']} is not the open vote; {vote.id} is")
 
 
 def _closing(vote: Vote, ts: float, outcome: str, why: str = "") -> list[Event]:
@@ -134,16 +125,13 @@ def _closing(vote: Vote, ts: float, outcome: str, why: str = "") -> list[Event]:
         "deadline": Field(int, required=False),
     },
     summary="call a vote: partial or full rollback, or hold; deadline in seconds",
+    pre=_may_call,
 )
 def _call(state: RoomState, actor: Actor, cmd: Command) -> Sequence[Event] | Reject:
-    train = running_train(state)
-    if isinstance(train, Reject):
-        return train
-    if state.vote is not None and state.vote.open:
-        return Reject(Code.CONFLICT, f"a vote is already open ({state.vote.id}); one at a time")
+    train = the_train(state)
     seconds = cmd.args.get("deadline", train.rules.vote_window)
-    if not 10 <= seconds <= 86_400:
-        return Reject(Code.INVALID, "deadline must be 10 to 86400 seconds")
+    if not MIN_DEADLINE <= seconds <= MAX_DEADLINE:
+        return Reject(Code.INVALID, f"deadline must be {MIN_DEADLINE} to {MAX_DEADLINE} seconds")
     if cmd.args["proposal"] == "partial" and train.current == 0:
         return Reject(Code.CONFLICT, f"nothing to roll back: {train.stage} is the first stage")
     if cmd.args["proposal"] != "hold" and train.rollback == "full":
@@ -169,15 +157,11 @@ def _call(state: RoomState, actor: Actor, cmd: Command) -> Sequence[Event] | Rej
         "vote": Field(str, required=False, max_len=16),
     },
     summary="cast or change your ballot on the open vote",
+    pre=_may_vote,
+    stale=_another_vote,
 )
 def _ballot(state: RoomState, actor: Actor, cmd: Command) -> Sequence[Event] | Reject:
     vote = _open_vote(state)
-    if isinstance(vote, Reject):
-        return vote
-    if cmd.args.get("vote", vote.id) != vote.id:
-        return Reject(Code.CONFLICT, f"{cmd.args['vote']} is not the open vote; {vote.id} is")
-    if actor.name not in vote.electorate:
-        return Reject(Code.FORBIDDEN, f"{actor.name} is not in the electorate of {vote.id}")
     yes = cmd.args["choice"] == "yes"
     comment = cmd.args.get("comment", "").strip()
     old = vote.ballots.get(actor.name)
@@ -204,11 +188,10 @@ def _ballot(state: RoomState, actor: Actor, cmd: Command) -> Sequence[Event] | R
     CONDUCTOR_ONLY,
     {"reason": Field(str, min_len=1, max_len=500)},
     summary="cancel the open vote, with a written reason",
+    pre=_vote_open,
 )
 def _cancel(state: RoomState, actor: Actor, cmd: Command) -> Sequence[Event] | Reject:
     vote = _open_vote(state)
-    if isinstance(vote, Reject):
-        return vote
     reason = f"cancelled by {actor.name}: {cmd.args['reason'].strip()}"
     return _closing(vote, cmd.ts, "cancelled", reason)
 
@@ -287,9 +270,24 @@ def _closed(state: RoomState, e: Event) -> RoomState:
     return state
 
 
-def enfranchise(state: RoomState, name: str, role: Role) -> RoomState:
+@also_applies("joined")
+def _enfranchise(state: RoomState, e: Event) -> RoomState:
     """A non-visitor who joins while a vote is open may vote on it."""
     vote = state.vote
-    if vote is None or not vote.open or role is Role.VISITOR or name in vote.electorate:
+    if (
+        vote is None
+        or not vote.open
+        or e.data["role"] == Role.VISITOR
+        or e.actor in vote.electorate
+    ):
         return state
-    return replace(state, vote=replace(vote, electorate=vote.electorate | {name}))
+    return replace(state, vote=replace(vote, electorate=vote.electorate | {e.actor}))
+
+
+@deadlines
+def _vote_deadline(state: RoomState) -> list[Deadline]:
+    """An open vote expires at its deadline."""
+    vote = state.vote
+    if vote is None or not vote.open:
+        return []
+    return [Deadline(vote.deadline, "expire_vote", {"vote": vote.id})]

@@ -12,15 +12,25 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
-from warroom.core.alerts import Alert
-from warroom.core.changes import Call, Changes, Manifest, Mark
 from warroom.core.commits import commit_from_data, commit_size, commit_to_data
-from warroom.core.handoff import Offer, QueueEntry
-from warroom.core.model import Event, Member, Role, RoomState
+from warroom.core.model import (
+    Alert,
+    Ballot,
+    Call,
+    Changes,
+    Event,
+    Manifest,
+    Mark,
+    Member,
+    Offer,
+    QueueEntry,
+    Role,
+    RoomState,
+    Vote,
+)
 from warroom.core.runbook import Rules
 from warroom.core.text import clean, clean_data
 from warroom.core.train import Blocker, Item, Train, TrainStatus
-from warroom.core.votes import Ballot, Vote
 
 
 def event_to_wire(event: Event, seq: int) -> dict[str, Any]:
