@@ -65,7 +65,7 @@ class Raw:
         """Connect; a small `rcvbuf` (set before connecting, so the kernel cannot grow it)
         makes a client that can only take a trickle."""
         if rcvbuf is None:
-            return cls(await connect(url, compression=None, max_size=None))
+            return cls(await connect(url, compression=None, max_size=None, close_timeout=2))
         import asyncio
         import socket
         from urllib.parse import urlsplit
@@ -75,7 +75,7 @@ class Raw:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
         sock.setblocking(False)
         await asyncio.get_running_loop().sock_connect(sock, (parts.hostname, parts.port))
-        return cls(await connect(url, sock=sock, compression=None, max_size=None))
+        return cls(await connect(url, sock=sock, compression=None, max_size=None, close_timeout=2))
 
     async def hello(self, token: str, room: str = "r1", **extra: Any) -> p.Welcome:
         await self.ws.send(p.encode(p.Hello(p.VERSION, token, room, **extra)))
