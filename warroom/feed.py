@@ -16,7 +16,8 @@ from pathlib import Path
 
 from warroom import logtext
 from warroom import protocol as p
-from warroom.client import ConnectError, LogsAcked, RoomClient, Status, StatusChanged, Update
+from warroom.client import ConnectError, RoomClient
+from warroom.replica import LogsAcked, Status, StatusChanged, Update
 
 BATCH_DELAY = 0.02
 BATCH_LINES = 2000

@@ -8,9 +8,10 @@ import json
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from warroom.client import Applied, RoomClient, Synced, Update
+from warroom.client import RoomClient
 from warroom.core import Event, RoomState
 from warroom.core.wire import event_to_wire, state_to_wire
+from warroom.replica import Applied, Synced, Update
 
 
 def parse_pairs(pairs: Iterable[str]) -> dict[str, Any]:
