@@ -17,10 +17,10 @@ import statistics
 import time
 from typing import Any
 
-from warroom.client import Status
 from warroom.core import Actor, Command, Reject, Role, RoomState, apply, decide
 from warroom.core.commits import Commit, FileChange, commit_to_data
 from warroom.manifest import chunks
+from warroom.replica import Status
 from warroom.tui.app import WarroomApp
 from warroom.tui.messages import ConnectionChanged, RoomSynced
 

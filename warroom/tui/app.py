@@ -1,4 +1,8 @@
-"""`WarroomApp`: runs the room connection in a worker and hands its updates to the room screen."""
+"""`WarroomApp`: runs the room connection in a worker and hands its updates to the room screen.
+
+The client's updates are the replica's (`warroom.replica`); each goes to the screen in the
+message that carries it (`warroom.tui.messages`), log lines through the inbox.
+"""
 
 from __future__ import annotations
 
@@ -11,33 +15,15 @@ from typing import Any
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
-from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
-from warroom.client import (
-    Answer,
-    Applied,
-    ConnectError,
-    HubError,
-    LogBatch,
-    RoomClient,
-    Status,
-    StatusChanged,
-    Synced,
-    Update,
-)
+from warroom.client import ConnectError, RoomClient
 from warroom.core.text import clean
 from warroom.protocol import ProtocolError
+from warroom.replica import Answer, LogBatch, Status, StatusChanged, Update
 from warroom.tui.actions import ACTIONS
-from warroom.tui.messages import (
-    ConnectionChanged,
-    HubFailed,
-    LogInbox,
-    LogsArrived,
-    RoomApplied,
-    RoomSynced,
-)
+from warroom.tui.messages import LogInbox, LogsArrived, message_for
 from warroom.tui.screens.help import HelpScreen
 from warroom.tui.screens.room import RoomScreen
 from warroom.tui.seatdesk import SEAT_ACTIONS
@@ -112,19 +98,13 @@ class WarroomApp(App[None]):
 
     def _relay(self, update: Update) -> None:
         # The client calls this on our own loop, so posting is safe without call_from_thread.
-        message: Message | None = None
-        if isinstance(update, StatusChanged):
-            message = ConnectionChanged(update.status, update.detail, update.retry_in)
-        elif isinstance(update, Synced):
-            message = RoomSynced(update.state, update.recent, self.client.name, self.client.role)
-        elif isinstance(update, Applied):
-            message = RoomApplied(update.state, update.events)
-        elif isinstance(update, HubError):
-            message = HubFailed(update.code, update.message)
-        elif isinstance(update, LogBatch) and self.log_inbox.put(update.lines):
-            # One wake-up however many batches follow before the screen takes them.
-            message = LogsArrived(self.log_inbox)
+        if isinstance(update, LogBatch):
+            if self.log_inbox.put(update.lines):
+                # One wake-up however many batches follow before the screen takes them.
+                self.room_screen.post_message(LogsArrived(self.log_inbox))
+            return
         # Answers are not relayed: whoever sent the command awaits its own answer in `send`.
+        message = message_for(update)
         if message is not None:
             self.room_screen.post_message(message)
 

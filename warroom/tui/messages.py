@@ -1,55 +1,79 @@
-"""Typed messages that carry the connection's updates from the client callback into the UI."""
+"""The Textual messages that carry the replica's updates to the room screen.
+
+Each message holds the replica's update itself (`message.update`, a `warroom.replica`
+dataclass): the frame becomes an update in the replica, and the update travels to the screen
+as it is. `message_for` picks the message class by the update's type. Log lines do not travel
+one message per batch: they wait in a `LogInbox`, and one `LogsArrived` wakes the screen.
+"""
 
 from __future__ import annotations
 
 from collections import deque
-from typing import Any
+from typing import Any, ClassVar, Generic, TypeVar
 
+import rich.repr
 from textual.message import Message
 
-from warroom.client import Status
-from warroom.core import Event, RoomState
+from warroom.replica import Applied, HubError, StatusChanged, Synced, Update
+
+U = TypeVar("U", StatusChanged, Synced, Applied, HubError)
 
 
-class ConnectionChanged(Message):
+class Updated(Message, Generic[U]):
+    """One update of the replica, on its way to the screen; `update` is the update itself.
+
+    Made from the update (`RoomSynced(update)`), or from its fields (`RoomSynced(state,
+    recent, name, role)`, as tests do), which make the update."""
+
+    carries: ClassVar[type[Any]]
+
+    def __init__(self, *fields: Any, **named: Any) -> None:
+        super().__init__()
+        if len(fields) == 1 and not named and isinstance(fields[0], self.carries):
+            update = fields[0]
+        else:
+            update = self.carries(*fields, **named)  # the dataclass checks them
+        self.update: U = update
+
+    def __rich_repr__(self) -> rich.repr.Result:
+        yield self.update
+
+
+class ConnectionChanged(Updated[StatusChanged]):
     """The link to the hub changed: live, connecting, reconnecting (in `retry_in` s) or failed."""
 
-    def __init__(self, status: Status, detail: str = "", retry_in: float | None = None) -> None:
-        super().__init__()
-        self.status = status
-        self.detail = detail
-        self.retry_in = retry_in
+    carries = StatusChanged
 
 
-class RoomSynced(Message):
-    """A snapshot replaced the replica; `recent` rebuilds the timeline; `me`, `role`: who we are."""
+class RoomSynced(Updated[Synced]):
+    """A snapshot replaced the replica; `recent` rebuilds the timeline; `name`, `role`: who we
+    are."""
 
-    def __init__(
-        self, state: RoomState, recent: list[tuple[int, Event]], me: str, role: str
-    ) -> None:
-        super().__init__()
-        self.state = state
-        self.recent = recent
-        self.me = me
-        self.role = role
+    carries = Synced
 
 
-class RoomApplied(Message):
+class RoomApplied(Updated[Applied]):
     """New events were applied to the replica, in order; the timeline appends them."""
 
-    def __init__(self, state: RoomState, events: list[tuple[int, Event]]) -> None:
-        super().__init__()
-        self.state = state
-        self.events = events
+    carries = Applied
 
 
-class HubFailed(Message):
-    """The hub sent an error frame; shown to the user as an error."""
+class HubFailed(Updated[HubError]):
+    """The hub sent an error frame (or a broken one); shown to the user as an error."""
 
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__()
-        self.code = code
-        self.message = message
+    carries = HubError
+
+
+_MESSAGES: dict[type[Any], type[Updated[Any]]] = {
+    cls.carries: cls for cls in (ConnectionChanged, RoomSynced, RoomApplied, HubFailed)
+}
+
+
+def message_for(update: Update) -> Updated[Any] | None:
+    """The message that carries `update` to the screen; None for what the screen does not take
+    (answers go to whoever awaits them, log acks to feeders, log lines to the inbox)."""
+    cls = _MESSAGES.get(type(update))
+    return cls(update) if cls is not None else None
 
 
 class LogInbox:

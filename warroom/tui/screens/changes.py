@@ -26,11 +26,11 @@ from textual.timer import Timer
 from textual.widgets import Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from warroom.client import Answer
 from warroom.core import Actor, Role, RoomState, permitted
 from warroom.core.changes import Changes, changes_of
 from warroom.core.commits import Commit
 from warroom.core.deployers import Deployer, recent_deployers
+from warroom.replica import Answer
 from warroom.suspects import Suspect, find_suspects, local_repos, rank_authors, revert_command
 from warroom.traces import parse_frames
 from warroom.tui.changesview import (

@@ -20,10 +20,10 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Input
 
-from warroom.client import Answer, Status
 from warroom.core import Event, Role, RoomState, describe
 from warroom.core.deployers import is_author
 from warroom.core.stages import gates
+from warroom.replica import Answer, Status
 from warroom.tui.actions import train_bindings
 from warroom.tui.desk import TrainDesk
 from warroom.tui.messages import (
@@ -160,28 +160,31 @@ class RoomScreen(Screen[None]):
     # --- the connection's messages ---------------------------------------------------------
 
     def on_connection_changed(self, message: ConnectionChanged) -> None:
-        self.query_one(RoomHeader).set_status(message.status, message.detail, message.retry_in)
+        change = message.update
+        self.query_one(RoomHeader).set_status(change.status, change.detail, change.retry_in)
         # Dim what may be out of date; the timeline catches up on reconnect, so it stays lit.
-        self.set_class(message.status is not Status.LIVE, "-offline")
-        if message.status is Status.FAILED:
+        self.set_class(change.status is not Status.LIVE, "-offline")
+        if change.status is Status.FAILED:
             # A refusal arrives twice, as the hub's error frame and as the failure; say it once.
-            if message.detail != self._hub_error:
-                self.notify(message.detail, title="Cannot stay in the room", severity="error")
+            if change.detail != self._hub_error:
+                self.notify(change.detail, title="Cannot stay in the room", severity="error")
             self.query_one(NoteBar).disabled = True
 
     def on_room_synced(self, message: RoomSynced) -> None:
-        self.me, self.token_role = message.me, message.role
+        synced = message.update
+        self.me, self.token_role = synced.name, synced.role
         self.refresh_bindings()
-        self.query_one(RoomHeader).me = message.me
-        self.query_one(Roster).me = message.me
-        self.query_one(NoteBar).role = message.role
-        self._show(message.state)
-        self.query_one(Timeline).rebuild(message.recent)
+        self.query_one(RoomHeader).me = synced.name
+        self.query_one(Roster).me = synced.name
+        self.query_one(NoteBar).role = synced.role
+        self._show(synced.state)
+        self.query_one(Timeline).rebuild(synced.recent)
 
     def on_room_applied(self, message: RoomApplied) -> None:
-        self._show(message.state)
-        self.query_one(Timeline).add(message.events)
-        for _seq, event in message.events:
+        applied = message.update
+        self._show(applied.state)
+        self.query_one(Timeline).add(applied.events)
+        for _seq, event in applied.events:
             self._announce(event)
 
     def _announce(self, event: Event) -> None:
@@ -234,8 +237,9 @@ class RoomScreen(Screen[None]):
             self.post_message(LogsArrived(message.inbox))
 
     def on_hub_failed(self, message: HubFailed) -> None:
-        self._hub_error = message.message
-        self.notify(message.message, title=f"Hub error: {message.code}", severity="error")
+        error = message.update
+        self._hub_error = error.message
+        self.notify(error.message, title=f"Hub error: {error.code}", severity="error")
 
     def _show(self, state: RoomState) -> None:
         self.state = state

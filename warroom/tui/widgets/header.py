@@ -12,7 +12,7 @@ from textual.reactive import reactive
 from textual.timer import Timer
 from textual.widgets import Label
 
-from warroom.client import Status
+from warroom.replica import Status
 
 _GLYPH = {
     Status.LIVE: "●",
