@@ -70,7 +70,11 @@ class _ManualTimer:
 
 class ManualClock:
     """A clock for tests: it stands still until `advance` moves it, and then runs every
-    timer that falls due, soonest first (and, at one time, in the order they were set)."""
+    timer that falls due, soonest first (and, at one time, in the order they were set).
+
+    A timer set for a time already past runs at once, on the event loop, as the system
+    clock's would (a room woken by `advance` acts on the deadline that woke it).
+    """
 
     def __init__(self, start: float | None = None) -> None:
         self._now = time.time() if start is None else start
@@ -81,6 +85,11 @@ class ManualClock:
         return self._now
 
     def call_at(self, when: float, callback: Callable[[], object]) -> Timer:
+        if when <= self._now:
+            try:
+                return asyncio.get_running_loop().call_soon(callback)
+            except RuntimeError:
+                pass  # no loop: the next `advance` runs it
         timer = _ManualTimer(when, callback)
         heapq.heappush(self._timers, (when, next(self._order), timer))
         return timer

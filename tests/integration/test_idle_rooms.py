@@ -6,15 +6,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import sqlite3
 import time
 from pathlib import Path
 
 from server.auth import load_or_create_secret, mint
+from server.clock import ManualClock
 from tests.integration import procfs
-from tests.integration.conftest import Raw
+from tests.integration.conftest import LiveHub, Raw, stop_hub
 from tests.integration.test_durability import history
-from tests.integration.test_votes import seated
+from tests.integration.test_votes import seated, start_clocked_hub
 from tests.unit.train_helpers import runbook_data
 from warroom.core import Role
 from warroom.hubproc import HubProcess
@@ -79,16 +81,11 @@ def closed_votes(data_dir: Path, room: str) -> list[float]:
         return [float(ts) for (ts,) in rows]
 
 
-async def open_vote_and_leave(hub: HubProcess, room: str, secret: bytes) -> float:
+async def open_vote_and_leave(hub: LiveHub, room: str) -> float:
     """A conductor and an engineer open a train and a 10 s vote, then both leave; when the
     room is put away, return the vote's deadline."""
-    now = time.time()
-    ana, ana_task = await seated(
-        hub.room_url(room), mint(secret, room, "ana", Role.CONDUCTOR, 600, now)
-    )
-    raj, raj_task = await seated(
-        hub.room_url(room), mint(secret, room, "raj", Role.ENGINEER, 600, now)
-    )
+    ana, ana_task = await seated(hub.url(room), hub.token("ana", "conductor", room=room))
+    raj, raj_task = await seated(hub.url(room), hub.token("raj", room=room))
     assert (await ana.send("open_train", {"runbook": runbook_data(), "version": "v"})).ok
     vote = {"proposal": "full", "reason": "fatals in group1", "deadline": 10}  # the minimum
     assert (await ana.send("call_vote", vote)).ok
@@ -98,58 +95,65 @@ async def open_vote_and_leave(hub: HubProcess, room: str, secret: bytes) -> floa
     for client, task in ((ana, ana_task), (raj, raj_task)):
         await client.close()
         await task
-    for _ in range(100):  # nobody left: the room is put away, its journal closed
-        if not procfs.open_files(hub.pid, f"/rooms/{room}.db"):
-            break
-        await asyncio.sleep(0.05)
-    assert not procfs.open_files(hub.pid, f"/rooms/{room}.db"), "the idle room stayed open"
+    await put_away(hub, room)
     assert closed_votes(hub.data_dir, room) == []
     return deadline
 
 
-async def wait_past(deadline: float, margin: float) -> None:
-    await asyncio.sleep(max(0.0, deadline + margin - time.time()))
+def journal_open(hub: LiveHub, room: str) -> bool:
+    """Whether this process (the hub's) holds the room's journal file open."""
+    return bool(procfs.open_files(os.getpid(), str(hub.data_dir / "rooms" / f"{room}.db")))
+
+
+async def put_away(hub: LiveHub, room: str) -> None:
+    """Wait for the room's idle time to pass and its journal to close (nobody is in it)."""
+    for _ in range(200):
+        if room not in hub.hub.rooms and not journal_open(hub, room):
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"the idle room {room} stayed open")
 
 
 async def test_a_vote_in_a_room_put_away_expires_on_time_with_or_without_a_restart(
     tmp_path: Path,
 ) -> None:
-    # Two hubs at once, to wait for one vote window: one keeps running, one is restarted.
-    closed = await asyncio.gather(
-        vote_scenario(tmp_path / "kept", restart=False),
-        vote_scenario(tmp_path / "restarted", restart=True),
-    )
-    print(f"\nvotes closed after their deadline by: kept {closed[0]}, restarted {closed[1]}")
+    kept = await vote_scenario(tmp_path / "kept", restart=False)
+    restarted = await vote_scenario(tmp_path / "restarted", restart=True)
+    assert kept == restarted == 0.0
 
 
-async def vote_scenario(data_dir: Path, restart: bool) -> str:
+async def vote_scenario(data_dir: Path, restart: bool) -> float:
     """Open a vote, let the room be put away (and the hub restarted); the vote must close at
-    its deadline. Returns how late it closed."""
-    secret = load_or_create_secret(data_dir)
-    # Started and stopped off the event loop, which the other scenario shares.
-    hubs = [await asyncio.to_thread(HubProcess, data_dir, "--room-idle", "0.2")]
+    its deadline, the room woken for it. Returns how late it closed, on the hub's clock."""
+    clock = ManualClock()
+    hub, server = await start_clocked_hub(data_dir, clock, room_idle=0.2)
     try:
-        deadline = await open_vote_and_leave(hubs[0], "r1", secret)
+        deadline = await open_vote_and_leave(hub, "r1")
         if restart:
-            await asyncio.to_thread(hubs[0].stop)  # the new hub has only its index to go on
-            hubs.append(await asyncio.to_thread(HubProcess, data_dir, "--room-idle", "0.2"))
-            assert deadline - time.time() > 3, "too slow to restart before the deadline"
-        await wait_past(deadline, 3.0)
-        closed = closed_votes(data_dir, "r1")
-        assert len(closed) == 1 and deadline <= closed[0] < deadline + 2.0, (closed, deadline)
+            await stop_hub(hub, server)  # the new hub has only its index to go on
+            clock.advance(3)
+            hub, server = await start_clocked_hub(data_dir, clock, room_idle=0.2)
+            assert "r1" not in hub.hub.rooms
+        assert deadline in clock.pending  # a wake-up for the room put away
+        clock.advance(deadline - 0.1 - clock.now())
+        assert "r1" not in hub.hub.rooms  # not woken early
+        clock.advance(0.1)
+        for _ in range(250):
+            closed = closed_votes(data_dir, "r1")
+            if closed:
+                break
+            await asyncio.sleep(0.02)
+        assert closed == [deadline], (closed, deadline)
         # The room goes back to sleep once its vote is closed.
-        await asyncio.sleep(0.5)
-        assert not procfs.open_files(hubs[-1].pid, "/rooms/r1.db")
-        await expired_in_history(hubs[-1], secret, "r1")
-        return f"{closed[0] - deadline:.2f}s"
+        await put_away(hub, "r1")
+        await expired_in_history(hub, "r1")
+        return closed[0] - deadline
     finally:
-        for hub in hubs:
-            await asyncio.to_thread(hub.stop)
+        await stop_hub(hub, server)
 
 
-async def expired_in_history(hub: HubProcess, secret: bytes, room: str) -> None:
-    token = mint(secret, room, "ana", Role.CONDUCTOR, 600, time.time())
-    events = await history(hub.room_url(room), token)
+async def expired_in_history(hub: LiveHub, room: str) -> None:
+    events = await history(hub.url(room), hub.token("ana", "conductor", room=room))
     closes = [e for _, e in events if e.kind == "vote_closed"]
     assert [(e.data["outcome"], e.data["reason"]) for e in closes] == [
         ("expired", "the deadline passed")

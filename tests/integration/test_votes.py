@@ -3,16 +3,27 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from pathlib import Path
+from typing import Any
 
-from server.auth import load_or_create_secret, mint
-from tests.integration.conftest import LiveHub, Raw
+from server.auth import load_or_create_secret
+from server.clock import ManualClock
+from server.hub import Hub, HubConfig
+from tests.integration.conftest import LiveHub, Raw, stop_hub
 from tests.unit.train_helpers import runbook_data
 from warroom import protocol as p
 from warroom.client import RoomClient
-from warroom.core import Role
-from warroom.hubproc import HubProcess
+
+
+async def start_clocked_hub(
+    data_dir: Path, clock: ManualClock, **limits: Any
+) -> tuple[LiveHub, Any]:
+    """`start_hub` with the hub on `clock`: its deadlines come when the test advances it.
+    Started again on the same `data_dir`, it is the same hub after a restart."""
+    secret = load_or_create_secret(data_dir)
+    hub = Hub(HubConfig(data_dir=data_dir, secret=secret, **limits), clock=clock)
+    server = await hub.serve("127.0.0.1", 0)
+    return LiveHub(hub, server.sockets[0].getsockname()[1], secret, data_dir), server
 
 
 async def seated(url: str, token: str) -> tuple[RoomClient, asyncio.Task[None]]:
@@ -60,15 +71,12 @@ async def test_duplicate_ballots_count_once_and_visitors_cannot_vote(hub: LiveHu
 
 
 async def test_a_vote_outlives_a_hub_restart_and_expires_at_its_deadline(tmp_path: Path) -> None:
-    hub = HubProcess(tmp_path)
-    port = hub.port
-    secret = load_or_create_secret(tmp_path)
-    ana = mint(secret, "r1", "ana", Role.CONDUCTOR, 600, time.time())
-    raj = mint(secret, "r1", "raj", Role.ENGINEER, 600, time.time())
-    again = None
+    clock = ManualClock()
+    hub, server = await start_clocked_hub(tmp_path, clock)
+    ana, raj = hub.token("ana", "conductor"), hub.token("raj")
     try:
-        client, task = await seated(hub.room_url("r1"), ana)
-        other, other_task = await seated(hub.room_url("r1"), raj)
+        client, task = await seated(hub.url(), ana)
+        other, other_task = await seated(hub.url(), raj)
         assert (await client.send("open_train", {"runbook": runbook_data(), "version": "v"})).ok
         assert (
             await client.send("call_vote", {"proposal": "full", "reason": "x", "deadline": 10})
@@ -79,20 +87,28 @@ async def test_a_vote_outlives_a_hub_restart_and_expires_at_its_deadline(tmp_pat
         for c, t in ((client, task), (other, other_task)):
             await c.close()
             await t
-        hub.kill()
-        again = HubProcess(tmp_path, port=port)
-        raw = await Raw.open(again.room_url("r1"))
+    finally:
+        await stop_hub(hub, server)
+    clock.advance(4)  # the hub is down a while
+    again, server = await start_clocked_hub(tmp_path, clock)
+    try:
+        raw = await Raw.open(again.url())
         await raw.hello(ana, presence=False, resume=p.Resume("", 0))
+        room = again.hub.rooms["r1"]
+        assert deadline in clock.pending  # the restarted room set its timer from the journal
+        clock.advance(deadline - 0.5 - clock.now())
+        await raw.cmd("c1", "note", text="still open?")
+        assert isinstance(await raw.answer("c1"), p.Ack)
+        assert room.state.vote is not None and room.state.vote.open
+        clock.advance(0.5)
         closed = None
         while closed is None:
-            frame = await raw.frame(timeout=20)
+            frame = await raw.frame()
             if isinstance(frame, p.Events):
                 closed = next((e for e in frame.events if e["kind"] == "vote_closed"), None)
         assert closed["data"]["outcome"] == "expired"
-        assert closed["data"]["yes"] == 1  # raj's ballot survived the crash
-        assert deadline <= closed["ts"] < deadline + 3
+        assert closed["data"]["yes"] == 1  # raj's ballot survived the restart
+        assert closed["ts"] == deadline
         await raw.close()
     finally:
-        hub.stop()
-        if again is not None:
-            again.stop()
+        await stop_hub(again, server)

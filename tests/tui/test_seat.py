@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from textual.pilot import Pilot
 
+from server.clock import ManualClock
 from tests.conftest import Minter
+from tests.integration.conftest import LiveHub, stop_hub
+from tests.integration.test_votes import start_clocked_hub
 from tests.tui.helpers import notifications, region_text, screen_text, timeline_texts, until
 from tests.tui.test_train import joined, ok, open_train, synced, tick_stage
 from tests.unit.train_helpers import runbook_data
@@ -197,26 +202,49 @@ async def test_a_declined_offer_leaves_the_seat_and_the_queue(
         assert [e.name for e in ana.client.state.queue] == ["nia"]
 
 
+class ClockedHub:
+    """An in-process hub on a manual clock, with what `joined` reads of a hub child."""
+
+    def __init__(self, live: LiveHub) -> None:
+        self.live = live
+
+    def room_url(self, room: str) -> str:
+        return self.live.url(room)
+
+    def token(self, name: str, role: str = "engineer") -> str:
+        return self.live.token(name, role, room="room1")
+
+
 async def test_a_dropped_conductor_leaves_no_conductor_and_t_takes_the_seat(
-    hub_process: HubProcess, mint_token: Minter
+    tmp_path: Path,
 ) -> None:
+    clock = ManualClock()
+    live, server = await start_clocked_hub(tmp_path, clock)
+    hub = ClockedHub(live)
     book = runbook_data()
     book["rules"]["handoff_grace"] = 5  # the least a runbook may set
-    async with joined(hub_process, mint_token("raj"), "Asia/Kolkata") as (raj, raj_pilot):
-        async with joined(hub_process, mint_token("ana", "conductor")) as (ana, pilot):
-            await ok(ana, "open_train", runbook=book, version="1.44.0-wmf.5")
-            await until(raj_pilot, lambda: synced(ana, raj), "raj to see the train")
-            assert "T" not in screen_text(raj).splitlines()[-1].split()  # the seat is held
+    try:
+        async with joined(hub, hub.token("raj"), "Asia/Kolkata") as (raj, raj_pilot):
+            async with joined(hub, hub.token("ana", "conductor")) as (ana, pilot):
+                await ok(ana, "open_train", runbook=book, version="1.44.0-wmf.5")
+                await until(raj_pilot, lambda: synced(ana, raj), "raj to see the train")
+                assert "T" not in screen_text(raj).splitlines()[-1].split()  # the seat is held
+                await raj_pilot.press("T")
+                await until(raj_pilot, lambda: toasted(raj, "ana holds the seat"), "the refusal")
+                await ana.client.close()  # ana's laptop dies: she is gone, not handing off
+            await until(
+                raj_pilot, lambda: not raj.client.state.members["ana"].present, "ana to be gone"
+            )
+            clock.advance(5)  # the grace period passes
+            await until(raj_pilot, lambda: "NO CONDUCTOR" in screen_text(raj), "no conductor")
+            panel = "\n".join(region_text(raj, "#handoff"))
+            assert "T takes the seat" in panel
             await raj_pilot.press("T")
-            await until(raj_pilot, lambda: toasted(raj, "ana holds the seat"), "the refusal")
-            await ana.client.close()  # ana's laptop dies: she is gone, not handing off
-        await until(raj_pilot, lambda: "NO CONDUCTOR" in screen_text(raj), "no conductor")
-        panel = "\n".join(region_text(raj, "#handoff"))
-        assert "T takes the seat" in panel
-        await raj_pilot.press("T")
-        await until(raj_pilot, lambda: raj.client.state.conductor == "raj", "raj in the seat")
-        await until(raj_pilot, lambda: "seat: you" in screen_text(raj), "the header")
-        assert "NO CONDUCTOR" not in screen_text(raj)
+            await until(raj_pilot, lambda: raj.client.state.conductor == "raj", "raj in the seat")
+            await until(raj_pilot, lambda: "seat: you" in screen_text(raj), "the header")
+            assert "NO CONDUCTOR" not in screen_text(raj)
+    finally:
+        await stop_hub(live, server)
 
 
 async def test_an_enter_as_the_offer_arrives_does_not_take_the_seat(
