@@ -11,6 +11,7 @@ from typing import Any
 
 import click
 
+from server.config import default as hub_default
 from warroom.core import Role
 
 ROLES = [r.value for r in Role]
@@ -42,63 +43,63 @@ def main() -> None:
 @click.option("--tls-key", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
     "--max-frame",
-    default=1 << 20,
+    default=hub_default("max_frame"),
     show_default=True,
     type=click.IntRange(1024),
     help="Largest frame accepted, in bytes; bigger ones close with 1009.",
 )
 @click.option(
     "--rate",
-    default=50.0,
+    default=hub_default("rate"),
     show_default=True,
     type=click.FloatRange(min=0.1),
     help="Frames per second allowed per person (all their connections), on average.",
 )
 @click.option(
     "--burst",
-    default=200.0,
+    default=hub_default("burst"),
     show_default=True,
     type=click.FloatRange(min=1),
     help="Frames allowed at once per person.",
 )
 @click.option(
     "--byte-rate",
-    default=1 << 20,
+    default=hub_default("byte_rate"),
     show_default=True,
     type=click.IntRange(1024),
     help="Bytes of commands per second allowed per person (sixteen seconds of it at once).",
 )
 @click.option(
     "--retention",
-    default=50_000,
+    default=hub_default("retention"),
     show_default=True,
     type=click.IntRange(100),
     help="Log lines kept per room for late joiners and restarts.",
 )
 @click.option(
     "--handshake-timeout",
-    default=10.0,
+    default=hub_default("handshake_timeout"),
     show_default=True,
     type=click.FloatRange(min=0.1),
     help="Seconds a new connection has to send its hello.",
 )
 @click.option(
     "--send-budget",
-    default=4 << 20,
+    default=hub_default("send_budget"),
     show_default=True,
     type=click.IntRange(64 << 10),
     help="Bytes queued for one client before it counts as too slow and is cut off.",
 )
 @click.option(
     "--max-conns",
-    default=8,
+    default=hub_default("max_conns"),
     show_default=True,
     type=click.IntRange(1),
     help="Open connections allowed per person and room.",
 )
 @click.option(
     "--join-rate",
-    default=30.0,
+    default=hub_default("join_rate"),
     show_default=True,
     type=click.FloatRange(min=1),
     help="Connections a person may open per minute (and at once).",
@@ -111,21 +112,21 @@ def main() -> None:
 )
 @click.option(
     "--room-idle",
-    default=60.0,
+    default=hub_default("room_idle"),
     show_default=True,
     type=click.FloatRange(min=0),
     help="Seconds a room nobody uses stays open before it is put away.",
 )
 @click.option(
     "--linger",
-    default=10.0,
+    default=hub_default("linger"),
     show_default=True,
     type=click.FloatRange(min=0),
     help="Seconds a visitor who left has to come back before the room records it.",
 )
 @click.option(
     "--io-threads",
-    default=8,
+    default=hub_default("io_threads"),
     show_default=True,
     type=click.IntRange(1, 256),
     help="Journal threads shared by every room.",

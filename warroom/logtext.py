@@ -13,7 +13,6 @@ MAX_LINE = 2000  # characters kept of one line; the rest is cut with a marker
 # A line cut once (by the feeder) carries its marker; it must not be cut again (at the hub).
 _ROOM_FOR_MARKER = 40
 INFO, WARNING, ERROR = 0, 1, 2
-LEVEL_NAMES = {INFO: "info", WARNING: "warning", ERROR: "error"}
 
 # Colour and cursor sequences go whole, so a coloured line reads as its words; what is left
 # of any other sequence is made inert by the one rule for unsafe characters (warroom.core.text).

@@ -1,8 +1,8 @@
-"""Time zones: validation against the IANA database, and the machine's own zone."""
+"""Time zones: validation against the IANA database, a zone or UTC, and the machine's own."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
@@ -17,6 +17,16 @@ def check_tz(name: str) -> str:
     return name
 
 
+@lru_cache(maxsize=256)
+def zone_or_utc(name: str) -> ZoneInfo:
+    """The zone called `name`, or UTC when it is not one: people's zones come from their
+    clients, and a view shows an unknown one's times in UTC rather than failing."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
 def local_tz() -> str:
     """This machine's zone name, or UTC when it cannot be told."""
     try:
@@ -25,12 +35,3 @@ def local_tz() -> str:
         return check_tz(tzlocal.get_localzone_name() or "UTC")
     except Exception:  # tzlocal raises its own types on odd setups; UTC is a safe answer
         return "UTC"
-
-
-def local_time(ts: float, tz: str) -> str:
-    """`ts` as HH:MM in zone `tz` (UTC when the zone is unknown)."""
-    try:
-        zone = ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError):
-        zone = ZoneInfo("UTC")
-    return datetime.fromtimestamp(ts, zone).strftime("%H:%M")
