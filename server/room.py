@@ -7,6 +7,10 @@ then fans the events out and acknowledges. Nothing is sent before it is durable.
 Every frame the room builds is bounded by bytes: events are encoded once each and cut into
 frames of at most `FRAME_BYTES`; a state too big for one frame goes out in parts; the ring of
 recent events and the events sent with a snapshot have byte budgets, not only counts.
+
+The room's deadlines are the core's (`warroom.core.deadlines`: each capability says which it
+has); the room sets a timer on the hub's clock for each and sends the op it names when it
+comes, without knowing what it means.
 """
 
 from __future__ import annotations
@@ -41,8 +45,8 @@ from warroom.core import (
     apply,
     deadlines,
     decide,
+    rules_of,
 )
-from warroom.core.guards import rules_of
 from warroom.core.wire import event_to_wire
 from warroom.protocol import Resume
 

@@ -25,6 +25,7 @@ from warroom.core.dispatch import (
     permitted,
     replay,
 )
+from warroom.core.guards import rules_of
 from warroom.core.model import (
     Actor,
     Code,
@@ -63,4 +64,5 @@ __all__ = [
     "next_deadline",
     "permitted",
     "replay",
+    "rules_of",
 ]
