@@ -7,6 +7,8 @@ which module to fix.
 
 from __future__ import annotations
 
+import ast
+import importlib.util
 import json
 import pkgutil
 import subprocess
@@ -100,6 +102,31 @@ def test_screens_never_import_the_socket() -> None:
     assert not {i for i in importers if i.startswith("warroom.tui.screens.")}, importers
     assert importers <= NOT_YET, f"{sorted(importers - NOT_YET)} import warroom.client"
     assert {importer for name, importer in by if name == "websockets"} <= {"warroom.client"}
+
+
+def names_imported(module: str) -> set[str]:
+    """Every module name `module`'s own source imports (`from a import b` counts a and a.b)."""
+    spec = importlib.util.find_spec(module)
+    assert spec is not None and spec.origin is not None
+    with open(spec.origin, encoding="utf-8") as source:
+        tree = ast.parse(source.read())
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names |= {node.module, *(f"{node.module}.{alias.name}" for alias in node.names)}
+    return names
+
+
+def test_no_view_names_the_socket_in_its_own_imports() -> None:
+    # The watcher sees only the first import of a module; this reads every view's source.
+    views = [*modules_of(warroom.tui.widgets), *modules_of(warroom.tui.screens)]
+    for view in [*views, "warroom.tui.messages"]:
+        names = names_imported(view)
+        assert "warroom.client" not in names, view
+        assert not {n for n in names if n.split(".")[0] == "websockets"}, view
+    assert "warroom.client" in names_imported("warroom.tui.app")  # the reading itself works
 
 
 @pytest.mark.xfail(
