@@ -29,6 +29,8 @@ from warroom.core import (
     permitted,
 )
 from warroom.core.schema import Field, check_args
+from warroom.core.stages import rollback_scopes
+from warroom.core.votes import open_proposals
 
 ANA = Actor("ana", Role.CONDUCTOR, "c1")  # the first conductor: holds the seat when present
 CY = Actor("cy", Role.CONDUCTOR, "c2")  # a second conductor token: an engineer while ana sits
@@ -339,3 +341,20 @@ def test_a_fields_check_refuses_with_the_ops_name_after_every_other_rule() -> No
     too_long = {**bad_zone, "note": "x" * 501}
     assert "longer than 500" in str(check_args("queue_join", fields, too_long))
     assert replace(fields["tz"], check=None).check is None
+
+
+@pytest.mark.parametrize(("scene", "state"), SCENES, ids=[name for name, _ in SCENES])
+def test_the_choices_a_form_offers_are_the_ones_the_hub_takes(scene: str, state: RoomState) -> None:
+    # A vote's proposals and a rollback's scopes depend on where the train is: the core says
+    # which pass, so a form offers only those.
+    for op, arg, offered in (
+        ("call_vote", "proposal", open_proposals(state)),
+        ("rollback", "scope", rollback_scopes(state)),
+    ):
+        actor = CY if op == "call_vote" else ANA
+        if state.conductor != "ana" or permitted(state, actor, op) is not None:
+            continue
+        for choice in arg_field(op, arg).choices:
+            args = {**valid_args(op), arg: choice}
+            result = decide(state, actor, Command(op, args, T0 + 10**6))
+            assert (choice in offered) == (not isinstance(result, Reject)), (op, choice, result)

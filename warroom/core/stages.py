@@ -52,6 +52,24 @@ def _may_roll_back(state: RoomState, actor: Actor) -> Reject | None:
     return refused
 
 
+def _scope_refused(train: Train, scope: str) -> Reject | None:
+    if scope == "partial" and train.current == 0:
+        return Reject(
+            Code.CONFLICT,
+            f"nothing to roll back: {train.stage} is the first stage; "
+            "use a full rollback to take it back too",
+        )
+    return None
+
+
+def rollback_scopes(state: RoomState) -> tuple[str, ...]:
+    """The scopes `rollback` takes now ("partial", "full"), once its precondition holds."""
+    train = state.train
+    if train is None:
+        return ()
+    return tuple(s for s in ("partial", "full") if _scope_refused(train, s) is None)
+
+
 def _may_finish(state: RoomState, actor: Actor) -> Reject | None:
     refused = train_running(state, actor)
     if refused is not None:
@@ -161,12 +179,9 @@ def _promote(state: RoomState, actor: Actor, cmd: Command) -> Sequence[Event] | 
 def _rollback(state: RoomState, actor: Actor, cmd: Command) -> Sequence[Event] | Reject:
     train = the_train(state)
     scope = cmd.args["scope"]
-    if scope == "partial" and train.current == 0:
-        return Reject(
-            Code.CONFLICT,
-            f"nothing to roll back: {train.stage} is the first stage; "
-            "use a full rollback to take it back too",
-        )
+    refused = _scope_refused(train, scope)
+    if refused is not None:
+        return refused
     data = {
         "scope": scope,
         "from": train.stage,

@@ -33,9 +33,19 @@ from warroom.core.model import (
 from warroom.core.registry import also_applies, applies, deadlines, op
 from warroom.core.roles import ACTORS, CONDUCTOR_ONLY, EVERYONE
 from warroom.core.schema import Field
+from warroom.core.train import Train
 
 # The values live in `warroom.core.model`; these names are read from here too.
-__all__ = ["MAX_DEADLINE", "MIN_DEADLINE", "MIN_YES", "PROPOSALS", "WORDS", "Ballot", "Vote"]
+__all__ = [
+    "MAX_DEADLINE",
+    "MIN_DEADLINE",
+    "MIN_YES",
+    "PROPOSALS",
+    "WORDS",
+    "Ballot",
+    "Vote",
+    "open_proposals",
+]
 
 MIN_DEADLINE, MAX_DEADLINE = 10, 86_400  # seconds a vote may be called for
 
@@ -70,6 +80,22 @@ def _may_vote(state: RoomState, actor: Actor) -> Reject | None:
     if actor.name not in vote.electorate:
         return Reject(Code.FORBIDDEN, f"{actor.name} is not in the electorate of {vote.id}")
     return None
+
+
+def _proposal_refused(train: Train, proposal: str) -> Reject | None:
+    if proposal == "partial" and train.current == 0:
+        return Reject(Code.CONFLICT, f"nothing to roll back: {train.stage} is the first stage")
+    if proposal != "hold" and train.rollback == "full":
+        return Reject(Code.CONFLICT, "every stage is already rolled back")
+    return None
+
+
+def open_proposals(state: RoomState) -> tuple[str, ...]:
+    """The proposals `call_vote` takes now, in `PROPOSALS` order (a form offers these)."""
+    train = state.train
+    if train is None:
+        return ()
+    return tuple(p for p in PROPOSALS if _proposal_refused(train, p) is None)
 
 
 def _another_vote(state: RoomState, args: Mapping[str, Any]) -> Reject | None:
@@ -132,10 +158,9 @@ def _call(state: RoomState, actor: Actor, cmd: Command) -> Sequence[Event] | Rej
     seconds = cmd.args.get("deadline", train.rules.vote_window)
     if not MIN_DEADLINE <= seconds <= MAX_DEADLINE:
         return Reject(Code.INVALID, f"deadline must be {MIN_DEADLINE} to {MAX_DEADLINE} seconds")
-    if cmd.args["proposal"] == "partial" and train.current == 0:
-        return Reject(Code.CONFLICT, f"nothing to roll back: {train.stage} is the first stage")
-    if cmd.args["proposal"] != "hold" and train.rollback == "full":
-        return Reject(Code.CONFLICT, "every stage is already rolled back")
+    refused = _proposal_refused(train, cmd.args["proposal"])
+    if refused is not None:
+        return refused
     electorate = sorted(m.name for m in state.present() if m.role is not Role.VISITOR)
     data: dict[str, Any] = {
         "vote": f"v{state.votes_held + 1}",
