@@ -74,9 +74,10 @@ def _may_call(state: RoomState, actor: Actor) -> Reject | None:
 
 
 def _may_vote(state: RoomState, actor: Actor) -> Reject | None:
-    vote = state.vote
-    if vote is None or not vote.open:
-        return Reject(Code.CONFLICT, "no vote is open")
+    refused = _vote_open(state, actor)
+    if refused is not None:
+        return refused
+    vote = _open_vote(state)
     if actor.name not in vote.electorate:
         return Reject(Code.FORBIDDEN, f"{actor.name} is not in the electorate of {vote.id}")
     return None
