@@ -12,6 +12,7 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
 from server.auth import load_or_create_secret, mint
+from server.clock import ManualClock
 from server.hub import Hub, HubConfig
 from warroom import protocol as p
 from warroom.core import Role
@@ -33,9 +34,14 @@ class LiveHub:
         return mint(self.secret, room, name, Role(role), ttl, time.time())
 
 
-async def start_hub(data_dir: Path, **limits: Any) -> tuple[LiveHub, Any]:
+async def start_hub(
+    data_dir: Path, clock: ManualClock | None = None, **limits: Any
+) -> tuple[LiveHub, Any]:
+    """A hub on localhost port 0; on `clock`, its deadlines come when the test advances it.
+    Started again on the same `data_dir`, it is the same hub after a restart."""
     secret = load_or_create_secret(data_dir)
-    hub = Hub(HubConfig(data_dir=data_dir, secret=secret, **limits))
+    config = HubConfig(data_dir=data_dir, secret=secret, **limits)
+    hub = Hub(config) if clock is None else Hub(config, clock=clock)
     server = await hub.serve("127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
     return LiveHub(hub, port, secret, data_dir), server

@@ -16,6 +16,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from server.auth import AuthError, load_or_create_secret, mint, token_id
+from server.clock import ManualClock
 from server.hub import Hub, HubConfig
 from tests.integration.conftest import LiveHub, Raw, start_hub, stop_hub
 from warroom import protocol as p
@@ -41,12 +42,22 @@ async def refused(url: str, tok: str, room: str = "r1", **hello: object) -> tupl
     return error.message, code
 
 
-async def test_an_open_connection_is_closed_when_its_token_expires(hub: LiveHub) -> None:
-    raw = await Raw.open(hub.url())
-    await raw.hello(hub.token("ana", ttl=2))
-    frames, code, reason = await ended(raw, timeout=5)
-    assert code == Close.TOKEN_EXPIRED and "expired" in reason
-    assert any(isinstance(f, p.Error) and f.code == "unauthorized" for f in frames)
+async def test_an_open_connection_is_closed_when_its_token_expires(tmp_path: Path) -> None:
+    clock = ManualClock()
+    live, server = await start_hub(tmp_path, clock)
+    try:
+        raw = await Raw.open(live.url())
+        token = mint(live.secret, "r1", "ana", Role.ENGINEER, 120, clock.now())
+        await raw.hello(token)
+        clock.advance(119)
+        await asyncio.sleep(0.1)
+        assert raw.ws.close_code is None  # not yet
+        clock.advance(2)  # its exp passes: the hub's timer ends it, no command needed
+        frames, code, reason = await ended(raw, timeout=5)
+        assert code == Close.TOKEN_EXPIRED and "expired" in reason
+        assert any(isinstance(f, p.Error) and f.code == "unauthorized" for f in frames)
+    finally:
+        await stop_hub(live, server)
 
 
 async def test_expiry_is_checked_on_every_command(tmp_path: Path) -> None:

@@ -6,10 +6,8 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from server.auth import load_or_create_secret
 from server.clock import ManualClock
-from server.hub import Hub, HubConfig
-from tests.integration.conftest import LiveHub, Raw, stop_hub
+from tests.integration.conftest import LiveHub, Raw, start_hub, stop_hub
 from tests.unit.train_helpers import runbook_data
 from warroom import protocol as p
 from warroom.client import RoomClient
@@ -18,12 +16,8 @@ from warroom.client import RoomClient
 async def start_clocked_hub(
     data_dir: Path, clock: ManualClock, **limits: Any
 ) -> tuple[LiveHub, Any]:
-    """`start_hub` with the hub on `clock`: its deadlines come when the test advances it.
-    Started again on the same `data_dir`, it is the same hub after a restart."""
-    secret = load_or_create_secret(data_dir)
-    hub = Hub(HubConfig(data_dir=data_dir, secret=secret, **limits), clock=clock)
-    server = await hub.serve("127.0.0.1", 0)
-    return LiveHub(hub, server.sockets[0].getsockname()[1], secret, data_dir), server
+    """`start_hub` on `clock` (kept under this name for the tests that import it)."""
+    return await start_hub(data_dir, clock, **limits)
 
 
 async def seated(url: str, token: str) -> tuple[RoomClient, asyncio.Task[None]]:
