@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from server.ratelimit import TokenBucket
-from server.room import Submission
+from server.roomhost import Submission
 
 
 @dataclass(slots=True)

@@ -25,7 +25,7 @@ from warroom.core.wire import event_to_wire, state_to_wire
 from warroom.protocol import Resume
 
 if TYPE_CHECKING:
-    from server.room import RoomHost
+    from server.roomhost import RoomHost
 
 log = logging.getLogger("warroom.hub")
 

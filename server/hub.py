@@ -35,7 +35,7 @@ from server.clock import Clock, Timer, as_clock
 from server.config import HubConfig as HubConfig  # re-exported: the hub's config
 from server.peer import CLOSE_WAIT, Peer
 from server.revocations import Revocations
-from server.room import RoomHost, Submission, digest, room_refusal
+from server.roomhost import RoomHost, Submission, digest, room_refusal
 from server.rooms import RoomNameTaken, Rooms, RoomUnavailable
 from warroom import protocol as p
 from warroom.core import Actor, Code, Role

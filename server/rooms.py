@@ -18,7 +18,7 @@ from pathlib import Path
 from server.clock import Clock, Timer
 from server.deadlines import DeadlineIndex
 from server.journal import Journal, JournalDamaged, secure_dir
-from server.room import RoomHost
+from server.roomhost import RoomHost
 from server.salvage import lock_path
 from warroom.core import next_deadline
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from server.auth import load_or_create_secret, mint
 from server.journal import Entry, Journal
-from server.room import FRAME_BYTES
+from server.roomhost import FRAME_BYTES
 from tests.integration.conftest import Raw, start_hub, stop_hub
 from warroom import protocol as p
 from warroom.client import RoomClient
