@@ -9,16 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta, tzinfo
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import UTC, datetime, time, timedelta
 
-
-def zone(name: str) -> tzinfo:
-    """The zone called `name`, or UTC when it is not one."""
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return UTC
+from warroom.timezones import zone_or_utc
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +33,7 @@ def _hhmm(text: str) -> time:
 
 def window_on(tz: str, start: str, end: str, date: dt.date) -> Window:
     """The shift `start`–`end` (HH:MM in `tz`) on `date` there."""
-    here = zone(tz)
+    here = zone_or_utc(tz)
     begin = datetime.combine(date, _hhmm(start), here)
     finish = datetime.combine(date, _hhmm(end), here)
     if finish <= begin:
@@ -51,12 +44,12 @@ def window_on(tz: str, start: str, end: str, date: dt.date) -> Window:
 
 def today(tz: str, start: str, end: str, now: float) -> Window:
     """The shift on today's date in its own zone."""
-    return window_on(tz, start, end, datetime.fromtimestamp(now, zone(tz)).date())
+    return window_on(tz, start, end, datetime.fromtimestamp(now, zone_or_utc(tz)).date())
 
 
 def next_window(tz: str, start: str, end: str, now: float) -> Window:
     """The shift on now, or else the next one to begin (today's or tomorrow's)."""
-    date = datetime.fromtimestamp(now, zone(tz)).date()
+    date = datetime.fromtimestamp(now, zone_or_utc(tz)).date()
     current = window_on(tz, start, end, date)
     if current.end.timestamp() > now:
         yesterday = window_on(tz, start, end, date - timedelta(days=1))
@@ -67,7 +60,7 @@ def next_window(tz: str, start: str, end: str, now: float) -> Window:
 
 def span_in(window: Window, tz: str, now: float) -> str:
     """The window as HH:MM–HH:MM in `tz`, with the weekday of an end on another day."""
-    there = zone(tz)
+    there = zone_or_utc(tz)
     begin, finish = window.start.astimezone(there), window.end.astimezone(there)
     reference = datetime.fromtimestamp(now, there).date()
     head = begin.strftime("%H:%M") if begin.date() == reference else f"{begin:%a %H:%M}"
@@ -77,7 +70,7 @@ def span_in(window: Window, tz: str, now: float) -> str:
 
 def clock(tz: str, now: float) -> str:
     """The time now in `tz`, HH:MM."""
-    return datetime.fromtimestamp(now, zone(tz)).strftime("%H:%M")
+    return datetime.fromtimestamp(now, zone_or_utc(tz)).strftime("%H:%M")
 
 
 def countdown(seconds: float) -> str:

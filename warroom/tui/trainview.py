@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from warroom.core.train import Blocker, Item, Train, TrainStatus
+from warroom.timezones import zone_or_utc
 
 
 class Mark(StrEnum):
@@ -21,17 +21,9 @@ class Mark(StrEnum):
     UNDONE = "↺"  # just rolled back by a partial rollback
 
 
-def zone(tz: str) -> ZoneInfo:
-    """The zone named `tz`, or UTC for a name the database does not know."""
-    try:
-        return ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
-
-
 def clock(ts: float, tz: str) -> str:
     """HH:MM of `ts` in `tz`."""
-    return datetime.fromtimestamp(ts, zone(tz)).strftime("%H:%M")
+    return datetime.fromtimestamp(ts, zone_or_utc(tz)).strftime("%H:%M")
 
 
 def stage_marks(train: Train) -> list[Mark]:

@@ -28,6 +28,7 @@ from textual.strip import Strip
 from textual.timer import Timer
 
 from warroom.logtext import ERROR, WARNING
+from warroom.timezones import zone_or_utc
 from warroom.tui.logbook import (
     CONT,
     SERIAL,
@@ -39,7 +40,6 @@ from warroom.tui.logbook import (
     Logbook,
     LogLine,
 )
-from warroom.tui.trainview import zone
 
 SOURCE_WIDTH = (4, 14)  # the source column fits the longest name seen, within these bounds
 SHIFT = 20  # columns ← and → move long lines sideways
@@ -381,7 +381,7 @@ class LogView(ScrollView, can_focus=True):
         styled = self._styled
         second = int(line[TS])
         if self._second[0] != second:
-            when = datetime.fromtimestamp(line[TS], zone(self.tz)).strftime("%H:%M:%S")
+            when = datetime.fromtimestamp(line[TS], zone_or_utc(self.tz)).strftime("%H:%M:%S")
             self._second = (second, when)
         name = line[SOURCE]
         if len(name) > self._source_width:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from rich.console import RenderableType
 from rich.style import Style
@@ -17,22 +16,16 @@ from textual.reactive import reactive
 from textual.widgets import Static
 
 from warroom.core import Member, Role, RoomState
+from warroom.timezones import zone_or_utc
 
 _ORDER = {Role.CONDUCTOR: 0, Role.ENGINEER: 1, Role.VISITOR: 2}
 _MARK = {Role.CONDUCTOR: "★", Role.ENGINEER: "●", Role.VISITOR: "◦"}
 
 
-def _zone(tz: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
-
-
 def clock_in(tz: str, now: float, viewer_tz: str) -> str:
     """HH:MM in `tz`, with the weekday when it is another day there than for the viewer."""
-    there = datetime.fromtimestamp(now, _zone(tz))
-    here = datetime.fromtimestamp(now, _zone(viewer_tz))
+    there = datetime.fromtimestamp(now, zone_or_utc(tz))
+    here = datetime.fromtimestamp(now, zone_or_utc(viewer_tz))
     text = there.strftime("%H:%M")
     return text if there.date() == here.date() else f"{there:%a} {text}"
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from rich.style import Style
 from rich.text import Text
@@ -21,6 +20,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from warroom.core import Event, describe
+from warroom.timezones import zone_or_utc
 
 MAX_ENTRIES = 2000
 # Kinds that are bookkeeping rather than acts; they read in a quieter style.
@@ -38,13 +38,6 @@ class Entry:
     kind: str
     actor: str
     text: str
-
-
-def _zone(tz: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
 
 
 class Timeline(ScrollView, can_focus=True):
@@ -189,7 +182,7 @@ class Timeline(ScrollView, can_focus=True):
     def _render_entry(self, entry: Entry, before: Entry | None) -> list[Strip]:
         if not self._width:
             return []
-        zone = _zone(self.zone)
+        zone = zone_or_utc(self.zone)
         when = datetime.fromtimestamp(entry.ts, zone)
         strips = []
         if before is None or datetime.fromtimestamp(before.ts, zone).date() != when.date():
