@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 from textual.widgets import Input
 
 from tests.conftest import Minter
+from tests.integration.conftest import LiveHub, start_hub, stop_hub
 from tests.tui.helpers import (
     header_text,
     live,
@@ -166,3 +168,34 @@ async def test_bad_token_shows_failed_with_the_reason(hub_process: HubProcess) -
         errors = notifications(app)
         assert len(errors) == 1, "the refusal is told once"
         assert "token is malformed" in errors[0].message
+
+
+async def test_an_app_that_ends_without_q_still_leaves_with_a_normal_close(
+    tmp_path: Path,
+) -> None:
+    # A test's exit (or any exit but q) used to cancel the connection worker: the socket went
+    # with 1011, and its TCP connection stayed open until the event loop ended.
+    live_hub, server = await start_hub(tmp_path)
+    try:
+        app = WarroomApp(live_hub.url("r1"), live_hub.token("ana", "conductor"), "UTC")
+        async with app.run_test(size=SIZE) as pilot:
+            await until(pilot, lambda: live(app), "ana to be live")
+            (connection,) = server.connections
+        # The app has ended: its close was a person's leaving, and the TCP connection is gone.
+        assert connection.close_code == 1000
+        assert connection.transport.is_closing()
+        assert app.client.status is Status.CLOSED
+        await until_gone(live_hub, "ana")
+    finally:
+        await stop_hub(live_hub, server)
+
+
+async def until_gone(live_hub: LiveHub, name: str) -> None:
+    """Wait until the hub's room no longer counts `name` present."""
+    for _ in range(100):
+        room = live_hub.hub.rooms.get("r1")
+        member = room.state.members.get(name) if room is not None else None
+        if member is None or not member.present:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"{name} is still present in the hub's room")

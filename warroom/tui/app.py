@@ -6,6 +6,7 @@ message that carries it (`warroom.tui.messages`), log lines through the inbox.
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -27,6 +28,8 @@ from warroom.tui.messages import LogInbox, LogsArrived, message_for
 from warroom.tui.screens.help import HelpScreen
 from warroom.tui.screens.room import RoomScreen
 from warroom.tui.seatdesk import SEAT_ACTIONS
+
+HANG_UP = 3.0  # seconds the client's loop gets to end after the close at exit
 
 
 class WarroomApp(App[None]):
@@ -55,6 +58,7 @@ class WarroomApp(App[None]):
         self.room_screen = RoomScreen(self.client.room, tz, clock, self.send, repos)
         self.log_inbox = LogInbox()
         self._connect = connect
+        self._runner: asyncio.Task[None] | None = None
         self.title = f"warroom · {self.client.room}"
 
     def get_default_screen(self) -> Screen[Any]:
@@ -84,17 +88,34 @@ class WarroomApp(App[None]):
         # while logs pour in) were the worst of the delays between a key and the screen.
         self.call_after_refresh(gc.freeze)
 
-    def on_unmount(self) -> None:
+    async def on_unmount(self) -> None:
+        await self._hang_up()
         gc.unfreeze()  # the app is done with them: they may be collected again
 
     @work(group="connection", exit_on_error=False)
     async def _connection(self) -> None:
+        # The client's loop runs shielded from the worker: Textual cancels its workers as the
+        # app ends (however it ends: q, an exit, a test's), and a cancelled socket closes
+        # with 1011 and leaves its TCP connection open until the loop ends. `_hang_up`, at
+        # unmount, closes it as a person leaving does.
+        self._runner = asyncio.ensure_future(self.client.run())
         try:
-            await self.client.run()
+            await asyncio.shield(self._runner)
         except Exception as exc:
             # A bug or version skew in the replica must not take the screen down with it.
             self._relay(StatusChanged(Status.FAILED, f"client error: {exc}"))
             raise
+
+    async def _hang_up(self) -> None:
+        """Leave the room with a normal close (1000), and let the client's loop end."""
+        await self.client.close()  # no-op when closed; else the close handshake, 2 s at most
+        runner = self._runner
+        if runner is None or runner.done():
+            return
+        if self.client.status is not Status.LIVE:
+            runner.cancel()  # waiting to reconnect, or still joining: nothing worth a wait
+        await asyncio.wait({runner}, timeout=HANG_UP)
+        runner.cancel()  # ended by now, unless the hub never answered the close
 
     def _relay(self, update: Update) -> None:
         # The client calls this on our own loop, so posting is safe without call_from_thread.
